@@ -1,0 +1,399 @@
+//! The training pipeline and its model card (native, feature `train`): ingest → time split →
+//! baselines → CNN+BiGRU training → int8 ONNX export → self-verification → `MODEL_CARD.md`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::baseline::Baseline;
+use crate::error::{Error, Result};
+use crate::event::{format_time, EventKind};
+use crate::export::{to_onnx, verify, Verification, Weights};
+use crate::ingest::{ingest, split, windows_of, Dataset, IngestReport, WindowRef};
+use crate::metrics::{evaluate, Evaluation};
+use crate::predict::Predictor;
+use crate::spec::{FeatureSpec, ModelInfo, FEATURES, WINDOW};
+use crate::synth::Bayes;
+use crate::train::{encode_windows, train, EpochStats, TrainConfig};
+
+/// What to train on and where to write.
+#[derive(Debug, Clone)]
+pub struct PipelineOptions {
+    pub inputs: Vec<PathBuf>,
+    pub out_dir: PathBuf,
+    /// File stem of the outputs (`<stem>.onnx`, `<stem>.fp32.onnx`).
+    pub stem: String,
+    pub train: TrainConfig,
+    /// Test windows used for the export verification.
+    pub verify_windows: usize,
+    /// One line on where the data came from, for the card.
+    pub provenance: String,
+}
+
+/// Everything the pipeline measured; rendered into the model card.
+#[derive(Debug, Clone, Serialize)]
+pub struct PipelineReport {
+    pub inputs: Vec<String>,
+    pub provenance: String,
+    pub ingest: IngestReport,
+    pub split: SplitSizes,
+    pub config: TrainConfig,
+    pub parameters: usize,
+    pub history: Vec<EpochStats>,
+    pub best_epoch: usize,
+    pub train_seconds: f64,
+    pub class_weights: [f32; 4],
+    pub temperature: f32,
+    pub churn_threshold: f32,
+    pub test_fp32: Evaluation,
+    pub test_int8: Evaluation,
+    pub test_int8_uncalibrated_ece: f64,
+    pub baselines: Vec<(String, Evaluation)>,
+    pub bayes: Option<Bayes>,
+    pub verify_fp32: Verification,
+    pub verify_int8: Verification,
+    pub bytes_fp32: usize,
+    pub bytes_int8: usize,
+    pub onnx_path: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SplitSizes {
+    pub rule: String,
+    pub train_sessions: usize,
+    pub valid_sessions: usize,
+    pub test_sessions: usize,
+    pub train_windows: usize,
+    pub valid_windows: usize,
+    pub test_windows: usize,
+}
+
+fn predict_all(p: &Predictor, ds: &Dataset, refs: &[WindowRef]) -> Result<(Vec<f32>, Vec<usize>)> {
+    let mut probs = Vec::with_capacity(refs.len() * 4);
+    let mut labels = Vec::with_capacity(refs.len());
+    for chunk in refs.chunks(4096) {
+        let (b, y) = encode_windows(ds, chunk);
+        probs.extend(p.run_raw(&b)?);
+        labels.extend(y);
+    }
+    Ok((probs, labels))
+}
+
+/// P(purchase) threshold maximising Youden's J (TPR − FPR) for "no purchase next" on the
+/// given probabilities; 0.1 when a class is missing.
+pub fn choose_threshold(probs: &[f32], labels: &[usize]) -> f32 {
+    let pairs: Vec<(f32, bool)> = probs
+        .chunks_exact(4)
+        .zip(labels)
+        .map(|(p, &y)| (p[3], y == 3))
+        .collect();
+    let pos = pairs.iter().filter(|p| p.1).count() as f64;
+    let neg = pairs.len() as f64 - pos;
+    if pos == 0.0 || neg == 0.0 {
+        return 0.1;
+    }
+    let mut best = (f64::NEG_INFINITY, 0.1f32);
+    for i in 1..100 {
+        let t = i as f32 / 100.0;
+        let tpr = pairs.iter().filter(|p| p.1 && p.0 >= t).count() as f64 / pos;
+        let fpr = pairs.iter().filter(|p| !p.1 && p.0 >= t).count() as f64 / neg;
+        if tpr - fpr > best.0 {
+            best = (tpr - fpr, t);
+        }
+    }
+    best.1
+}
+
+/// Runs the whole pipeline and writes `<stem>.onnx` (int8), `<stem>.fp32.onnx`,
+/// `MODEL_CARD.md` and `model_card.json` into `out_dir`.
+pub fn run(opts: &PipelineOptions) -> Result<PipelineReport> {
+    let ds = ingest(&opts.inputs, opts.train.progress)?;
+    if opts.train.progress {
+        eprintln!("{}", ds.report);
+    }
+    let sp = split(&ds);
+    let (tr, va, te) = (
+        windows_of(&ds, &sp.train),
+        windows_of(&ds, &sp.valid),
+        windows_of(&ds, &sp.test),
+    );
+    if tr.is_empty() || te.is_empty() {
+        return Err(Error::Payload(format!(
+            "not enough sessions with two or more events: {} training and {} test windows",
+            tr.len(),
+            te.len()
+        )));
+    }
+    let rule = if sp.test_from_ms == 1_580_515_200_000 {
+        "Kaggle months: train Oct–Dec 2019, validate Jan 2020, test Feb 2020".to_string()
+    } else {
+        format!(
+            "by time: validate from {}, test from {}",
+            format_time(sp.valid_from_ms),
+            format_time(sp.test_from_ms)
+        )
+    };
+    let split_sizes = SplitSizes {
+        rule,
+        train_sessions: sp.train.len(),
+        valid_sessions: sp.valid.len(),
+        test_sessions: sp.test.len(),
+        train_windows: tr.len(),
+        valid_windows: va.len(),
+        test_windows: te.len(),
+    };
+    let win = |refs: &[WindowRef]| -> Vec<(&[crate::event::Event], EventKind)> {
+        refs.iter().map(|&r| ds.window(r)).collect()
+    };
+    let (train_w, test_w) = (win(&tr), win(&te));
+    let baselines = [
+        Baseline::majority(train_w.iter().cloned()),
+        Baseline::markov(1, train_w.iter().cloned()),
+        Baseline::markov(2, train_w.iter().cloned()),
+    ];
+    let test_labels: Vec<usize> = test_w.iter().map(|(_, y)| y.index()).collect();
+    let baseline_evals: Vec<(String, Evaluation)> = baselines
+        .iter()
+        .map(|b| {
+            (
+                b.name(),
+                evaluate(
+                    &test_w
+                        .iter()
+                        .flat_map(|(w, _)| b.predict(w))
+                        .collect::<Vec<_>>(),
+                    &test_labels,
+                ),
+            )
+        })
+        .collect();
+    let synthetic = opts.inputs.iter().all(|p| sidecar(p).exists());
+    let bayes = synthetic.then(|| Bayes::on(test_w.iter().cloned()));
+
+    let trained = train(&ds, &tr, &va, &opts.train);
+    let parameters = opts.train.model.parameters();
+    let mut info = ModelInfo {
+        name: format!("nextevent CNN+BiGRU ({}, int8)", opts.stem),
+        architecture: format!(
+            "brand embedding {}×{} → Conv1d k3 {} ch + ReLU → BiGRU hidden {} → dense 4 → softmax (T = {WINDOW})",
+            crate::spec::BRAND_BUCKETS, opts.train.model.embed_dim, opts.train.model.conv_channels, opts.train.model.hidden
+        ),
+        trained_on: opts.provenance.clone(),
+        weights: "int8 per-channel (DequantizeLinear), calibration folded into the dense layer".into(),
+        parameters,
+        churn_threshold: 0.1,
+        created: time::OffsetDateTime::now_utc().date().to_string(),
+        ..Default::default()
+    };
+
+    // Churn threshold on validation probabilities (burn forward pass, same calibration).
+    let (vb, vy) = encode_windows(&ds, &va);
+    let vp = trained.probabilities(&vb);
+    info.churn_threshold = choose_threshold(&vp, &vy);
+
+    let fp32 = to_onnx(&trained, Weights::Fp32, &info);
+    let int8 = to_onnx(&trained, Weights::Int8, &info);
+    let (p32, p8) = (
+        Predictor::from_onnx_bytes(&fp32)?,
+        Predictor::from_onnx_bytes(&int8)?,
+    );
+    let (probs32, labels) = predict_all(&p32, &ds, &te)?;
+    let (probs8, _) = predict_all(&p8, &ds, &te)?;
+    let test_fp32 = evaluate(&probs32, &labels);
+    let test_int8 = evaluate(&probs8, &labels);
+    // ECE with the temperature undone, to show what calibration bought.
+    let uncal: Vec<f32> = {
+        let (tb, _) = encode_windows(&ds, &te);
+        let l = crate::train::logits(&trained.model, &tb, &burn::tensor::Device::default());
+        crate::train::calibrated(&l, &trained.logit_shift, 1.0)
+    };
+    let test_int8_uncalibrated_ece = evaluate(&uncal, &labels).ece;
+
+    let vrefs = &te[..opts.verify_windows.min(te.len())];
+    let (vbatch, _) = encode_windows(&ds, vrefs);
+    let reference = trained.probabilities(&vbatch);
+    let verify_fp32 = verify(&fp32, &vbatch, &reference)?;
+    let verify_int8 = verify(&int8, &vbatch, &reference)?;
+
+    info.test_metrics = vec![
+        ("accuracy".into(), test_int8.accuracy),
+        ("macro_f1".into(), test_int8.macro_f1),
+        ("purchase_roc_auc".into(), test_int8.purchase_roc_auc),
+        ("ece".into(), test_int8.ece),
+        ("test_windows".into(), test_int8.n as f64),
+    ];
+    info.baselines = baseline_evals
+        .iter()
+        .map(|(n, e)| (n.clone(), e.accuracy, e.macro_f1))
+        .collect();
+    if let Some(b) = &bayes {
+        info.baselines.push((
+            "Bayes-optimal (generator's own process)".into(),
+            b.accuracy,
+            b.macro_f1,
+        ));
+    }
+    let int8 = to_onnx(&trained, Weights::Int8, &info);
+    let fp32 = to_onnx(&trained, Weights::Fp32, &info);
+    std::fs::create_dir_all(&opts.out_dir)?;
+    let onnx_path = opts.out_dir.join(format!("{}.onnx", opts.stem));
+    std::fs::write(&onnx_path, &int8)?;
+    std::fs::write(opts.out_dir.join(format!("{}.fp32.onnx", opts.stem)), &fp32)?;
+
+    let report = PipelineReport {
+        inputs: opts
+            .inputs
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        provenance: opts.provenance.clone(),
+        ingest: ds.report.clone(),
+        split: split_sizes,
+        config: opts.train.clone(),
+        parameters,
+        history: trained.history.clone(),
+        best_epoch: trained.best_epoch,
+        train_seconds: trained.seconds,
+        class_weights: trained.class_weights,
+        temperature: trained.temperature,
+        churn_threshold: info.churn_threshold,
+        test_fp32,
+        test_int8,
+        test_int8_uncalibrated_ece,
+        baselines: baseline_evals,
+        bayes,
+        verify_fp32,
+        verify_int8,
+        bytes_fp32: fp32.len(),
+        bytes_int8: int8.len(),
+        onnx_path: onnx_path.display().to_string(),
+    };
+    std::fs::write(
+        opts.out_dir.join(format!("{}.card.json", opts.stem)),
+        serde_json::to_string_pretty(&report).expect("json"),
+    )?;
+    std::fs::write(
+        opts.out_dir.join(format!("{}.card.md", opts.stem)),
+        render(&report),
+    )?;
+    Ok(report)
+}
+
+/// The generator's sidecar file next to a generated CSV.
+pub fn sidecar(csv: &Path) -> PathBuf {
+    let mut s = csv.as_os_str().to_owned();
+    s.push(".synth.json");
+    PathBuf::from(s)
+}
+
+/// The model card as Markdown.
+pub fn render(r: &PipelineReport) -> String {
+    let mut s = String::new();
+    let e8 = &r.test_int8;
+    let _ = writeln!(s, "# Model card: nextevent CNN+BiGRU\n");
+    let _ = writeln!(s, "**Trained on:** {}\n", r.provenance);
+    let _ = writeln!(s, "Inputs: {}", r.inputs.join(", "));
+    let _ = writeln!(s, "\n## What it is\n\nPredicts the kind of a shopper's next event (view, cart, remove_from_cart, purchase) from the last T = {WINDOW} events of the session. \
+        Brand bucket (hashed, {} buckets) → learned embedding ({} dims), concatenated with {} per-event features → Conv1d (kernel 3, {} channels) + ReLU → bidirectional GRU (hidden {}) → dense → softmax. {} parameters. \
+        Weights are int8 per channel through `DequantizeLinear`; class-weight prior correction and temperature scaling (T = {:.2}) are folded into the dense layer, so the probabilities are calibrated.",
+        crate::spec::BRAND_BUCKETS, r.config.model.embed_dim, FEATURES.len(), r.config.model.conv_channels, r.config.model.hidden, r.parameters, r.temperature);
+    let _ = writeln!(
+        s,
+        "\nFeatures, in order: {}.",
+        FEATURES
+            .iter()
+            .map(|f| format!("`{f}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(s, "The full feature spec (version {}) is stored in the ONNX metadata under `nextevent.spec`; the predictor refuses a model whose spec differs.", FeatureSpec::current().version);
+    let _ = writeln!(s, "\n## Data\n\n| | |\n|---|---|");
+    let i = &r.ingest;
+    let _ = writeln!(s, "| rows read | {} |\n| accepted | {} |\n| exact duplicates dropped | {} |\n| rejected | {} |", i.rows_read, i.accepted, i.duplicates, i.rejected);
+    for (reason, rj) in &i.rejected_by_reason {
+        let _ = writeln!(s, "| rejected: {reason} | {} |", rj.count);
+    }
+    let _ = writeln!(s, "| sessions | {} ({} without a session id, rebuilt by user + 30 min gap) |\n| windows | {} |", i.sessions, i.sessions_without_id, i.windows);
+    let sp = &r.split;
+    let _ = writeln!(s, "\nSplit {}; sessions never cross sets.\n\n| set | sessions | windows |\n|---|---|---|\n| train | {} | {} |\n| validation | {} | {} |\n| test | {} | {} |",
+        sp.rule, sp.train_sessions, sp.train_windows, sp.valid_sessions, sp.valid_windows, sp.test_sessions, sp.test_windows);
+    let _ = writeln!(s, "\n## Training\n\nAdamW (lr {}, ×{} per epoch, weight decay {}), batch {}, up to {} epochs, early stopping on validation macro-F1 (patience {}), seed {}. \
+        Class weights (inverse sqrt frequency) {:?}. {}. Best epoch {}; total {:.0} s on this machine.\n",
+        r.config.learning_rate, r.config.lr_decay, r.config.weight_decay, r.config.batch_size, r.config.epochs, r.config.patience, r.config.seed,
+        r.class_weights.map(|w| (w * 1000.0).round() / 1000.0),
+        r.config.windows_per_epoch.map_or("All training windows every epoch".to_string(), |n| format!("{n} windows drawn per epoch")), r.best_epoch, r.train_seconds);
+    let _ = writeln!(s, "| epoch | train loss | valid loss | valid accuracy | valid macro-F1 | windows/s |\n|---|---|---|---|---|---|");
+    for h in &r.history {
+        let _ = writeln!(
+            s,
+            "| {} | {:.4} | {:.4} | {:.4} | {:.4} | {:.0} |",
+            h.epoch,
+            h.train_loss,
+            h.valid_loss,
+            h.valid_accuracy,
+            h.valid_macro_f1,
+            h.windows_per_second
+        );
+    }
+    let _ = writeln!(s, "\n## Held-out test results ({} windows)\n\n| model | accuracy | macro-F1 | purchase ROC-AUC | purchase PR-AUC | log loss | ECE |\n|---|---|---|---|---|---|---|", e8.n);
+    let row = |s: &mut String, n: &str, e: &Evaluation| {
+        let _ = writeln!(
+            s,
+            "| {n} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} |",
+            e.accuracy, e.macro_f1, e.purchase_roc_auc, e.purchase_pr_auc, e.log_loss, e.ece
+        );
+    };
+    row(&mut s, "**CNN+BiGRU int8 (shipped)**", e8);
+    row(&mut s, "CNN+BiGRU fp32", &r.test_fp32);
+    for (n, e) in &r.baselines {
+        row(&mut s, n, e);
+    }
+    if let Some(b) = &r.bayes {
+        let _ = writeln!(
+            s,
+            "| Bayes-optimal (generator's process, argmax) | {:.4} | {:.4} | – | – | – | – |",
+            b.accuracy, b.macro_f1
+        );
+        let _ = writeln!(s, "\nThe Bayes-optimal row is the generator's own next-event distribution applied to the same test windows: no model can expect to beat its accuracy (expected accuracy {:.4}). It is not an upper bound for macro-F1.", b.expected_accuracy);
+    }
+    let _ = writeln!(s, "\nECE without temperature scaling: {:.4}; with it: {:.4}. Default churn threshold (P(purchase) below it = at risk), chosen on validation by Youden's J: **{:.2}**.", r.test_int8_uncalibrated_ece, e8.ece, r.churn_threshold);
+    let _ = writeln!(
+        s,
+        "\nPer class (int8):\n\n| class | precision | recall | F1 |\n|---|---|---|---|"
+    );
+    for (k, (p, rc, f)) in EventKind::ALL.iter().zip(e8.per_class) {
+        let _ = writeln!(s, "| {k} | {p:.4} | {rc:.4} | {f:.4} |");
+    }
+    let _ = writeln!(s, "\nConfusion matrix (rows = true, columns = predicted; view, cart, remove_from_cart, purchase):\n\n```");
+    for row in e8.confusion.m {
+        let _ = writeln!(
+            s,
+            "{}",
+            row.iter().map(|v| format!("{v:>9}")).collect::<String>()
+        );
+    }
+    let _ = writeln!(s, "```\n\n## Export verification\n\ntract running each exported file vs burn's forward pass on {} held-out windows (probabilities):\n\n| file | bytes | max abs diff | mean abs diff | argmax agreement |\n|---|---|---|---|---|", r.verify_int8.windows);
+    let _ = writeln!(
+        s,
+        "| fp32 | {} | {:.2e} | {:.2e} | {:.4} |",
+        r.bytes_fp32,
+        r.verify_fp32.max_abs_diff,
+        r.verify_fp32.mean_abs_diff,
+        r.verify_fp32.argmax_agreement
+    );
+    let _ = writeln!(
+        s,
+        "| int8 (shipped) | {} | {:.2e} | {:.2e} | {:.4} |",
+        r.bytes_int8,
+        r.verify_int8.max_abs_diff,
+        r.verify_int8.mean_abs_diff,
+        r.verify_int8.argmax_agreement
+    );
+    let _ = writeln!(
+        s,
+        "\nPurchase ROC-AUC sanity: {:.4} (int8) vs {:.4} (fp32).",
+        e8.purchase_roc_auc, r.test_fp32.purchase_roc_auc
+    );
+    s
+}

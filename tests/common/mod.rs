@@ -1,0 +1,58 @@
+//! Shared test fixtures: deterministic event sequences and the parity golden file's format.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use nextevent::{Event, EventKind};
+use serde::{Deserialize, Serialize};
+
+/// One parity case: events, their encoding and the native predictor's probabilities.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Case {
+    pub name: String,
+    pub events: Vec<Event>,
+    pub features: Vec<f32>,
+    pub brands: Vec<i64>,
+    pub probabilities: [f32; 4],
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Golden {
+    pub model_bytes: usize,
+    pub cases: Vec<Case>,
+}
+
+/// Deterministic sequences covering every kind, brands, prices, gaps and window overflow.
+pub fn sequences() -> Vec<(String, Vec<Event>)> {
+    let mut out: Vec<(String, Vec<Event>)> = nextevent::demo::examples()
+        .into_iter()
+        .map(|(n, rows)| (n.to_string(), nextevent::demo::rows_to_events(&rows).0))
+        .collect();
+    let brands = ["runail", "irisk", "", "masura", "Estel", "grattol"];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for len in [1usize, 2, 3, 7, 16, 17, 40] {
+        let mut t = 1_575_000_000_000i64 + (next() % 86_400_000) as i64;
+        let events = (0..len)
+            .map(|_| {
+                t += ((next() % 600) * 1000) as i64;
+                let b = brands[(next() % brands.len() as u64) as usize];
+                Event {
+                    time_ms: t,
+                    kind: EventKind::ALL[(next() % 4) as usize],
+                    product_id: 5_800_000 + next() % 50,
+                    brand: (!b.is_empty()).then(|| Arc::from(b)),
+                    price: (next() % 3000) as f32 / 100.0,
+                    category_code: None,
+                }
+            })
+            .collect();
+        out.push((format!("pseudo-random, {len} events"), events));
+    }
+    out
+}

@@ -1,0 +1,126 @@
+//! The predictor's contract on native builds: it loads the shipped model, predicts sane
+//! probabilities, and refuses bad models and bad sequences with typed errors.
+
+use std::sync::Arc;
+
+use nextevent::predict::{Predictor, EMBEDDED_MODEL, MAX_EVENTS};
+use nextevent::spec::{FeatureSpec, SPEC_KEY};
+use nextevent::{Error, Event, EventKind};
+use prost::Message;
+use tract_onnx::pb::ModelProto;
+
+fn ev(t: i64, kind: EventKind) -> Event {
+    Event {
+        time_ms: 1_575_000_000_000 + t * 1000,
+        kind,
+        product_id: 5_802_432,
+        brand: Some(Arc::from("runail")),
+        price: 4.05,
+        category_code: None,
+    }
+}
+
+fn with_spec(f: impl FnOnce(&mut ModelProto)) -> Vec<u8> {
+    let mut m = ModelProto::decode(EMBEDDED_MODEL).unwrap();
+    f(&mut m);
+    m.encode_to_vec()
+}
+
+#[test]
+fn shipped_model_loads_and_predicts_probabilities() {
+    let p = Predictor::embedded().unwrap();
+    assert_eq!(p.spec(), &FeatureSpec::current());
+    assert!(p.info().name.contains("CNN+BiGRU"), "{:?}", p.info().name);
+    let seq = [ev(0, EventKind::View), ev(10, EventKind::Cart)];
+    let one = p.predict(&seq).unwrap();
+    assert!((one.probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+    assert!(one.probabilities.iter().all(|&x| (0.0..=1.0).contains(&x)));
+    assert_eq!(one.confidence, one.probabilities[one.next.index()]);
+    let batch = p.predict_batch(&[&seq[..1], &seq]).unwrap();
+    assert_eq!(batch[1], one, "batch and single predictions agree");
+}
+
+#[test]
+fn bad_sequences_are_typed_errors() {
+    let p = Predictor::embedded().unwrap();
+    assert!(matches!(p.predict(&[]), Err(Error::EmptySequence)));
+    let many: Vec<Event> = (0..MAX_EVENTS as i64 + 1)
+        .map(|i| ev(i, EventKind::View))
+        .collect();
+    assert!(matches!(p.predict(&many), Err(Error::TooManyEvents { .. })));
+    let mut nan = vec![ev(0, EventKind::View), ev(1, EventKind::View)];
+    nan[1].price = f32::NAN;
+    let e = p.predict(&nan).unwrap_err().to_string();
+    assert!(e.contains("event 1: field `price`"), "{e}");
+    let e = p
+        .predict(&[ev(5, EventKind::View), ev(1, EventKind::Cart)])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("event 1: field `event_time`"), "{e}");
+    let e = p
+        .predict_batch(&[&[ev(0, EventKind::View)], &[]])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("sequence 1"), "{e}");
+    // still works afterwards
+    assert!(p.predict(&[ev(0, EventKind::View)]).is_ok());
+}
+
+#[test]
+fn corrupt_or_foreign_models_are_refused_with_reasons() {
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty", vec![], "empty"),
+        (
+            "truncated",
+            EMBEDDED_MODEL[..EMBEDDED_MODEL.len() / 2].to_vec(),
+            "ONNX",
+        ),
+        (
+            "random bytes",
+            (0..4096u32)
+                .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+                .collect(),
+            "",
+        ),
+        (
+            "no metadata",
+            with_spec(|m| m.metadata_props.clear()),
+            "no `nextevent.spec` metadata",
+        ),
+        (
+            "other window",
+            with_spec(|m| {
+                let mut s = FeatureSpec::current();
+                s.window = 30;
+                s.features.swap(1, 2);
+                m.metadata_props
+                    .iter_mut()
+                    .find(|p| p.key == SPEC_KEY)
+                    .unwrap()
+                    .value = serde_json::to_string(&s).unwrap();
+            }),
+            "window: model has 30, this build has 16",
+        ),
+        (
+            "unsupported op",
+            with_spec(|m| {
+                let g = m.graph.as_mut().unwrap();
+                g.node.last_mut().unwrap().op_type = "NotAnOnnxOp".into();
+            }),
+            "NotAnOnnxOp",
+        ),
+    ];
+    for (name, bytes, want) in cases {
+        match Predictor::from_onnx_bytes(&bytes) {
+            Ok(_) => panic!("{name}: loaded"),
+            Err(e) => {
+                let msg = e.to_string();
+                assert!(msg.contains(want), "{name}: {msg}");
+                assert!(
+                    matches!(e, Error::Model(_) | Error::SpecMismatch(_)),
+                    "{name}: {e:?}"
+                );
+            }
+        }
+    }
+}
