@@ -581,13 +581,15 @@ pub fn event_from_json_value(index: usize, v: serde_json::Value) -> Result<Event
     }
     if let Some(k) = obj.get("event_type") {
         match k.as_str() {
-            Some(s) if EventKind::parse(s).is_none() => return Err(Error::event(
-                index,
-                "event_type",
-                format!(
+            Some(s) if EventKind::parse(s).is_none() => {
+                return Err(Error::event(
+                    index,
+                    "event_type",
+                    format!(
                     "unknown event type {s:?} (expected view, cart, remove_from_cart or purchase)"
                 ),
-            )),
+                ))
+            }
             None => {
                 return Err(Error::event(
                     index,
