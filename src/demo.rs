@@ -1,9 +1,20 @@
 //! The demo page's logic as plain types: editable event rows, their conversion to events with
-//! per-row errors, and the prefilled example sessions. No Leptos here, so it is `#[test]`ed.
+//! per-row errors, pasted CSV rows, reordering, the example and real sessions, and replay.
+//! No Leptos here, so it is `#[test]`ed.
 
 use std::sync::Arc;
 
-use crate::event::{format_time, parse_price, parse_time, validate_sequence, Event, EventKind};
+use crate::error::Result;
+use crate::event::{
+    format_time, parse_kaggle_csv, parse_price, parse_time, validate_sequence, Event, EventKind,
+    KAGGLE_HEADER,
+};
+use crate::predict::{Prediction, Predictor};
+
+/// Real sessions and brands bundled by `build.rs` from `../shared/data` at build time.
+mod bundled {
+    include!(concat!(env!("OUT_DIR"), "/real_data.rs"));
+}
 
 /// One editable row of the sequence editor; every field is the text the user typed.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +66,17 @@ impl Row {
             brand: brand.into(),
             price: format!("{price:.2}"),
             time: local_time(time_ms),
+        }
+    }
+
+    /// The row showing an existing event.
+    pub fn from_event(e: &Event) -> Self {
+        Row {
+            kind: e.kind.as_str().into(),
+            product_id: e.product_id.to_string(),
+            brand: e.brand.as_deref().unwrap_or("").into(),
+            price: format!("{:.2}", e.price),
+            time: local_time(e.time_ms),
         }
     }
 
@@ -189,6 +211,111 @@ pub fn examples() -> Vec<(&'static str, Vec<Row>)> {
     ]
 }
 
+/// Moves row `i` one place up (`up`) or down; returns whether anything moved.
+pub fn move_row(rows: &mut [Row], i: usize, up: bool) -> bool {
+    let j = if up { i.checked_sub(1) } else { Some(i + 1) };
+    match j {
+        Some(j) if i < rows.len() && j < rows.len() => {
+            rows.swap(i, j);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Rows pasted as Kaggle CSV, and every line that was rejected with its reason.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Pasted {
+    pub rows: Vec<Row>,
+    /// `line N: field: reason`, one per rejected line (line numbers as pasted).
+    pub rejected: Vec<String>,
+}
+
+/// Parses pasted Kaggle-schema rows. A header line is optional: without one the columns are
+/// read in the dataset's order (`event_time,event_type,product_id,category_id,category_code,
+/// brand,price,user_id,user_session`), as many as the first line has: trailing columns such as
+/// `user_id,user_session` may be left out. Blank lines are skipped.
+pub fn paste_rows(text: &str) -> Pasted {
+    let text = text.trim_start_matches('\u{feff}');
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let has_header = first.split(',').any(|c| c.trim() == "event_type");
+    let body = if has_header {
+        text.to_string()
+    } else {
+        let fields = first.split(',').count().clamp(7, KAGGLE_HEADER.len());
+        format!("{}\n{text}", KAGGLE_HEADER[..fields].join(","))
+    };
+    // Blank-line handling is the csv crate's; line numbers count data lines after the header.
+    let (events, errors) = parse_kaggle_csv(&body);
+    let blank_before = |row: u64| -> u64 {
+        // csv skips blank lines, so map its record number back to the pasted line number.
+        let mut data_line = 0u64;
+        for (n, l) in text.lines().enumerate().skip(usize::from(has_header)) {
+            if !l.trim().is_empty() {
+                data_line += 1;
+                if data_line == row {
+                    return n as u64 + 1;
+                }
+            }
+        }
+        row
+    };
+    Pasted {
+        rows: events.iter().map(Row::from_event).collect(),
+        rejected: errors
+            .into_iter()
+            .map(|e| {
+                let line = if e.row == 0 { 1 } else { blank_before(e.row) };
+                format!("line {line}: {}: {}", e.field, e.detail)
+            })
+            .collect(),
+    }
+}
+
+/// A real session bundled at build time (label, rows). Empty when the build had no data.
+pub fn real_sessions() -> Vec<(&'static str, Vec<Row>)> {
+    bundled::REAL_SESSIONS
+        .iter()
+        .map(|(label, csv)| (*label, paste_rows(csv).rows))
+        .collect()
+}
+
+/// Brands to suggest in the editor: the shop's most common brands (product table).
+pub fn known_brands() -> &'static [&'static str] {
+    bundled::KNOWN_BRANDS
+}
+
+/// One step of a replay: the prediction after the first `seen` events, and what the shopper
+/// actually did next (`None` after the last event).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplayStep {
+    pub seen: usize,
+    pub prediction: Prediction,
+    pub actual: Option<EventKind>,
+}
+
+impl ReplayStep {
+    /// Whether the top prediction was what happened (`None` when nothing followed).
+    pub fn hit(&self) -> Option<bool> {
+        self.actual.map(|a| a == self.prediction.next)
+    }
+}
+
+/// Steps through a session: after each prefix, what the model predicted and what came next.
+pub fn replay(predictor: &Predictor, events: &[Event]) -> Result<Vec<ReplayStep>> {
+    let prefixes: Vec<&[Event]> = (1..=events.len()).map(|k| &events[..k]).collect();
+    let preds = predictor.predict_batch(&prefixes)?;
+    Ok(preds
+        .into_iter()
+        .enumerate()
+        .map(|(i, prediction)| ReplayStep {
+            seen: i + 1,
+            prediction,
+            actual: events.get(i + 1).map(|e| e.kind),
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,5 +349,96 @@ mod tests {
             parse_row_time("2019-10-01T10:00").unwrap(),
             parse_time("2019-10-01 10:00:00 UTC").unwrap()
         );
+    }
+
+    #[test]
+    fn rows_move_up_and_down_within_bounds() {
+        let (_, mut rows) = examples()[0].clone();
+        let (a, b) = (rows[0].clone(), rows[1].clone());
+        assert!(move_row(&mut rows, 1, true));
+        assert_eq!((&rows[0], &rows[1]), (&b, &a));
+        assert!(move_row(&mut rows, 0, false));
+        assert_eq!(rows[0], a);
+        assert!(!move_row(&mut rows, 0, true));
+        let n = rows.len();
+        assert!(!move_row(&mut rows, n - 1, false));
+        assert!(!move_row(&mut rows, n + 3, true));
+    }
+
+    #[test]
+    fn pasted_rows_with_or_without_header_and_rejects_named_by_line() {
+        let with_header = "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n\
+            2019-10-01 00:00:00 UTC,cart,5773203,1487580005134238464,,runail,2.62,463240011,s1\n\
+            2019-10-01 00:00:03 UTC,purchase,5773353,1487580005134238464,,runail,2.62,463240011,s1\n";
+        let p = paste_rows(with_header);
+        assert!(p.rejected.is_empty(), "{:?}", p.rejected);
+        assert_eq!(p.rows.len(), 2);
+        assert_eq!(p.rows[0].kind, "cart");
+        assert_eq!(p.rows[0].brand, "runail");
+        assert_eq!(p.rows[1].time, "2019-10-01T00:00:03");
+
+        // No header, Kaggle column order, a blank line, a bad price and an unknown type.
+        let bare = "2019-10-01 00:00:00 UTC,view,5802432,,,runail,4.05,1,s\n\n\
+            2019-10-01 00:01:00 UTC,view,5802432,,,runail,-4,1,s\n\
+            2019-10-01 00:02:00 UTC,wishlist,5802432,,,runail,4.05,1,s\n\
+            2019-10-01 00:03:00 UTC,cart,5802432,,,,4.05,1,s\n";
+        let p = paste_rows(bare);
+        assert_eq!(p.rows.len(), 2, "{p:?}");
+        assert_eq!(p.rows[1].brand, "");
+        assert_eq!(p.rejected.len(), 2, "{:?}", p.rejected);
+        assert!(
+            p.rejected[0].starts_with("line 3: price:"),
+            "{}",
+            p.rejected[0]
+        );
+        assert!(
+            p.rejected[1].starts_with("line 4: event_type:"),
+            "{}",
+            p.rejected[1]
+        );
+
+        let short = "2019-10-01 00:00:00 UTC,view,5802432,,,runail,4.05\n\
+            2019-10-01 00:01:00 UTC,cart,5802432,,,runail,4.05\n";
+        assert_eq!(paste_rows(short).rows.len(), 2, "{:?}", paste_rows(short));
+
+        let p = paste_rows("not,a,kaggle,row");
+        assert!(p.rows.is_empty());
+        assert_eq!(p.rejected.len(), 1, "{p:?}");
+        assert!(paste_rows("").rejected.is_empty());
+    }
+
+    #[test]
+    fn real_sessions_are_bundled_and_parse_cleanly() {
+        let real = real_sessions();
+        // build.rs reads ../shared/data, which the tests require anyway.
+        assert_eq!(real.len(), 8, "two sessions for each of four outcomes");
+        for (label, rows) in &real {
+            let (events, issues) = rows_to_events(rows);
+            assert!(issues.is_empty(), "{label}: {issues:?}");
+            assert!((5..=16).contains(&events.len()), "{label}");
+            assert!(
+                label.contains(&format!("{} events", events.len())),
+                "{label}"
+            );
+        }
+        assert!(real[0].1.iter().any(|r| r.kind == "purchase"));
+        assert!(real[7].1.iter().all(|r| r.kind == "view"));
+        assert!(known_brands().contains(&"runail"));
+        assert!(known_brands().len() >= 100);
+    }
+
+    #[test]
+    fn replay_predicts_each_prefix_and_pairs_it_with_what_came_next() {
+        let p = Predictor::embedded().unwrap();
+        let (events, _) = rows_to_events(&examples()[3].1);
+        let steps = replay(&p, &events).unwrap();
+        assert_eq!(steps.len(), events.len());
+        for (k, s) in steps.iter().enumerate() {
+            assert_eq!(s.seen, k + 1);
+            assert_eq!(s.prediction, p.predict(&events[..=k]).unwrap());
+            assert_eq!(s.actual, events.get(k + 1).map(|e| e.kind));
+        }
+        assert_eq!(steps.last().unwrap().hit(), None);
+        assert!(replay(&p, &[]).unwrap().is_empty());
     }
 }

@@ -1,14 +1,19 @@
 // End-to-end: the built demo (dist/) served from 127.0.0.1, driven in headless Chromium.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { serve, launch, recordRequests, root } from './serve.mjs';
 
 const golden = JSON.parse(readFileSync(`${root}tests/golden/parity.json`, 'utf8'));
 const artifacts = `${root}tests/e2e/artifacts`;
+// `NEXTEVENT_SCREENSHOTS=docs` writes the README's screenshots there instead of the artifacts.
+const shots = process.env.NEXTEVENT_SCREENSHOTS ? `${root}${process.env.NEXTEVENT_SCREENSHOTS}` : artifacts;
 let server, browser;
 
-before(async () => { server = await serve(`${root}dist`); browser = await launch(); mkdirSync(artifacts, { recursive: true }); });
+before(async () => {
+  server = await serve(`${root}dist`); browser = await launch();
+  mkdirSync(artifacts, { recursive: true }); mkdirSync(shots, { recursive: true });
+});
 after(async () => { await browser?.close(); server?.stop(); });
 
 async function probabilities(page) {
@@ -24,6 +29,15 @@ test('the page predicts, matches native tract, and stays on 127.0.0.1', async ()
   await page.goto(server.url);
   const first = await probabilities(page);
   assert.deepEqual(Object.keys(first), ['view', 'cart', 'remove_from_cart', 'purchase']);
+  // Navigation → first prediction, from the page's User Timing marks and resource timings.
+  const timing = await page.evaluate(() => {
+    const at = (n) => performance.getEntriesByName(n)[0]?.startTime;
+    const wasm = performance.getEntriesByType('resource').find((r) => r.name.endsWith('.wasm'));
+    return { wasm_fetched_ms: wasm?.responseEnd, model_loaded_ms: at('nextevent:model-loaded'), first_prediction_ms: at('nextevent:first-prediction') };
+  });
+  console.log('timing (ms from navigation):', JSON.stringify(timing));
+  writeFileSync(`${artifacts}/timing.json`, JSON.stringify(timing, null, 2));
+  assert.ok(timing.first_prediction_ms > 0 && timing.model_loaded_ms <= timing.first_prediction_ms, JSON.stringify(timing));
   const sum = Object.values(first).reduce((a, b) => a + b, 0);
   assert.ok(Math.abs(sum - 1) < 1e-4, `probabilities sum to ${sum}`);
 
@@ -33,7 +47,6 @@ test('the page predicts, matches native tract, and stays on 127.0.0.1', async ()
   const got = await probabilities(page);
   const want = golden.cases.find((c) => c.name === 'Buying').probabilities;
   Object.values(got).forEach((p, i) => assert.ok(Math.abs(p - want[i]) <= 1e-5, `class ${i}: page ${p} vs native ${want[i]}`));
-  await page.screenshot({ path: `${artifacts}/demo-desktop.png`, fullPage: true });
 
   assert.deepEqual(errors, []);
   const foreign = requests.filter((u) => !u.startsWith(server.url) && !u.startsWith('data:'));
@@ -56,7 +69,6 @@ test('entering a sequence by hand updates the bars; a bad price marks its row', 
   assert.ok(Math.abs(Object.values(built).reduce((a, b) => a + b, 0) - 1) < 1e-4);
   await page.getByLabel('Event 3 type').selectOption('remove_from_cart');
   await page.waitForFunction((prev) => Number(document.querySelector('#bars .bar[data-kind=view]')?.dataset.p) !== prev, built.view);
-  await page.screenshot({ path: `${artifacts}/demo-phone.png`, fullPage: true });
 
   await page.getByLabel('Event 2 price').fill('-3');
   await page.getByLabel('Event 2 price').press('Tab');
@@ -80,5 +92,79 @@ test('the churn threshold flips the risk flag', async () => {
   await page.locator('#threshold').fill('1');
   assert.equal(await flag.getAttribute('data-at-risk'), 'true');
   assert.match(await flag.innerText(), /At risk/);
+  await page.close();
+});
+
+test('influence strip, reordering, and a real session replayed step by step', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(server.url);
+  await probabilities(page);
+  const rowCount = () => page.locator('#events tbody tr[data-row]').count();
+  const deltas = () => page.$$eval('#influence .cell', (cs) => cs.map((c) => Number(c.dataset.delta)));
+  const d = await deltas();
+  assert.equal(d.length, await rowCount(), 'one influence cell per event');
+  assert.ok(d.every(Number.isFinite) && d.some((x) => x !== 0), `deltas ${d}`);
+
+  // Reorder: moving event 2 up swaps the first two rows.
+  const kinds = () => page.$$eval('#events select.kind', (s) => s.map((x) => x.value));
+  const before = await kinds();
+  await page.getByRole('button', { name: 'Move event 2 up' }).click();
+  await page.waitForFunction((b) => [...document.querySelectorAll('#events select.kind')].map((x) => x.value).join() !== b, before.join());
+  const after = await kinds();
+  assert.deepEqual(after.slice(0, 2), [before[1], before[0]]);
+
+  // A real session from the shop's sample (bundled at build time): replay it.
+  const real = page.locator('button.example.real');
+  assert.ok(await real.count() >= 4, 'real sessions are offered');
+  const buying = page.locator('button.example.real', { hasText: 'buys' }).first();
+  await buying.click();
+  const n = Number((await buying.innerText()).match(/(\d+) events/)[1]);
+  await page.waitForFunction((k) => document.querySelectorAll('#events tbody tr[data-row]').length === k, n);
+  const sessionKinds = await kinds();
+  await page.locator('#replay-start').click();
+  const replay = page.locator('#replay');
+  await replay.waitFor();
+  assert.equal(await replay.getAttribute('data-at'), '1');
+  assert.equal(await replay.getAttribute('data-steps'), String(n));
+  assert.equal(await rowCount(), 1);
+  assert.equal(await page.locator('#replay-actual').getAttribute('data-actual'), sessionKinds[1]);
+  await page.locator('#replay-next').click();
+  await page.waitForFunction(() => document.querySelector('#replay')?.dataset.at === '2');
+  assert.equal(await rowCount(), 2);
+  assert.equal(await page.locator('#replay-actual').getAttribute('data-actual'), sessionKinds[2]);
+  assert.equal(await page.locator('.timeline li').count(), n);
+  await probabilities(page);
+  await page.locator('#replay-next').click();
+  await page.waitForFunction(() => document.querySelector('#replay')?.dataset.at === '3');
+  await page.screenshot({ path: `${shots}/demo-desktop.png`, fullPage: true });
+  await page.locator('#replay-exit').click();
+  await page.waitForFunction((k) => document.querySelectorAll('#events tbody tr[data-row]').length === k, n);
+  assert.equal(await replay.count(), 0);
+  await page.close();
+});
+
+test('pasted Kaggle CSV rows load; bad lines are listed with their reasons', async () => {
+  const page = await browser.newPage({ viewport: { width: 375, height: 800 } });
+  await page.goto(server.url);
+  await probabilities(page);
+  await page.locator('#paste summary').click();
+  await page.getByLabel(/header optional/).fill([
+    'event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session',
+    '2019-10-01 00:00:00 UTC,view,5773203,1487580005134238464,,runail,2.62,463240011,s1',
+    '2019-10-01 00:00:30 UTC,cart,5773203,1487580005134238464,,runail,NaN,463240011,s1',
+    '2019-10-01 00:01:00 UTC,cart,5773203,1487580005134238464,,runail,2.62,463240011,s1',
+    '2019-10-01 00:02:00 UTC,cart,5773353,1487580005134238464,,runail,2.62,463240011,s1',
+  ].join('\n'));
+  await page.locator('#paste-load').click();
+  const report = page.locator('#paste-report');
+  await report.waitFor();
+  assert.equal(await report.getAttribute('data-loaded'), '3');
+  assert.equal(await report.getAttribute('data-rejected'), '1');
+  assert.match(await report.innerText(), /line 3: price:/);
+  await page.waitForFunction(() => document.querySelectorAll('#events tbody tr[data-row]').length === 3);
+  assert.equal(await page.getByLabel('Event 3 product id').inputValue(), '5773353');
+  const p = await probabilities(page);
+  assert.ok(Math.abs(Object.values(p).reduce((a, b) => a + b, 0) - 1) < 1e-4);
+  await page.screenshot({ path: `${shots}/demo-phone.png`, fullPage: true });
   await page.close();
 });
