@@ -280,6 +280,121 @@ pub fn run(opts: &PipelineOptions) -> Result<PipelineReport> {
     Ok(report)
 }
 
+/// The run as an experiment-tracking record: params (architecture, hyperparameters, data files
+/// and their row counts, feature spec, seed), per-epoch metrics (step = epoch), final test
+/// metrics (step 0) and the written files as artifacts.
+pub fn run_record(
+    r: &PipelineReport,
+    opts: &PipelineOptions,
+    name: &str,
+) -> crate::tracking::RunRecord {
+    let mut rec = crate::tracking::RunRecord {
+        name: name.into(),
+        ..Default::default()
+    };
+    let c = &r.config;
+    rec.param("architecture", "cnn_bigru");
+    rec.param("embed_dim", c.model.embed_dim);
+    rec.param("conv_channels", c.model.conv_channels);
+    rec.param("hidden", c.model.hidden);
+    rec.param("parameters", r.parameters);
+    rec.param("epochs_max", c.epochs);
+    rec.param("batch_size", c.batch_size);
+    rec.param("learning_rate", c.learning_rate);
+    rec.param("lr_decay", c.lr_decay);
+    rec.param("weight_decay", c.weight_decay);
+    rec.param("patience", c.patience);
+    rec.param("seed", c.seed);
+    rec.param(
+        "windows_per_epoch",
+        c.windows_per_epoch.map_or("all".into(), |n| n.to_string()),
+    );
+    rec.param(
+        "valid_windows",
+        c.valid_windows.map_or("all".into(), |n| n.to_string()),
+    );
+    let spec = FeatureSpec::current();
+    rec.param("spec_version", spec.version);
+    rec.param("window", WINDOW);
+    rec.param("features", FEATURES.len());
+    for (i, (file, rows)) in r.ingest.files.iter().enumerate() {
+        rec.param(format!("data_file_{i}"), file);
+        rec.param(format!("data_file_{i}_rows"), rows);
+    }
+    rec.param("rows_accepted", r.ingest.accepted);
+    rec.param("split", &r.split.rule);
+    rec.param("train_windows", r.split.train_windows);
+    rec.param("valid_windows_total", r.split.valid_windows);
+    rec.param("test_windows", r.split.test_windows);
+    rec.param("provenance", &r.provenance);
+    for h in &r.history {
+        let s = h.epoch as i64;
+        rec.metric("train_loss", h.train_loss, s);
+        rec.metric("valid_loss", h.valid_loss, s);
+        rec.metric("valid_accuracy", h.valid_accuracy, s);
+        rec.metric("valid_macro_f1", h.valid_macro_f1, s);
+        rec.metric("windows_per_second", h.windows_per_second, s);
+    }
+    let mut eval = |prefix: &str, e: &Evaluation| {
+        rec.metric(format!("{prefix}accuracy"), e.accuracy, 0);
+        rec.metric(format!("{prefix}macro_f1"), e.macro_f1, 0);
+        rec.metric(format!("{prefix}log_loss"), e.log_loss, 0);
+        rec.metric(format!("{prefix}ece"), e.ece, 0);
+        rec.metric(format!("{prefix}purchase_roc_auc"), e.purchase_roc_auc, 0);
+        rec.metric(format!("{prefix}purchase_pr_auc"), e.purchase_pr_auc, 0);
+        for (k, (p, rc, f)) in EventKind::ALL.iter().zip(e.per_class) {
+            rec.metric(format!("{prefix}{}_precision", k.as_str()), p, 0);
+            rec.metric(format!("{prefix}{}_recall", k.as_str()), rc, 0);
+            rec.metric(format!("{prefix}{}_f1", k.as_str()), f, 0);
+        }
+    };
+    eval("test_", &r.test_int8);
+    eval("test_fp32_", &r.test_fp32);
+    for (n, e) in &r.baselines {
+        let key: String = n
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        rec.metric(format!("baseline_{key}_accuracy"), e.accuracy, 0);
+        rec.metric(format!("baseline_{key}_macro_f1"), e.macro_f1, 0);
+    }
+    if let Some(b) = &r.bayes {
+        rec.metric("bayes_accuracy", b.accuracy, 0);
+        rec.metric("bayes_macro_f1", b.macro_f1, 0);
+    }
+    rec.metric(
+        "test_int8_uncalibrated_ece",
+        r.test_int8_uncalibrated_ece,
+        0,
+    );
+    rec.metric("temperature", r.temperature as f64, 0);
+    rec.metric("churn_threshold", r.churn_threshold as f64, 0);
+    rec.metric("best_epoch", r.best_epoch as f64, 0);
+    rec.metric("train_seconds", r.train_seconds, 0);
+    rec.metric("bytes_int8", r.bytes_int8 as f64, 0);
+    rec.metric(
+        "export_int8_max_abs_diff",
+        r.verify_int8.max_abs_diff as f64,
+        0,
+    );
+    let stem = &opts.stem;
+    for f in [
+        format!("{stem}.onnx"),
+        format!("{stem}.fp32.onnx"),
+        format!("{stem}.card.md"),
+        format!("{stem}.card.json"),
+    ] {
+        rec.artifacts.push(opts.out_dir.join(f));
+    }
+    rec
+}
+
 /// The generator's sidecar file next to a generated CSV.
 pub fn sidecar(csv: &Path) -> PathBuf {
     let mut s = csv.as_os_str().to_owned();

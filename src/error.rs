@@ -51,6 +51,10 @@ pub enum Error {
     #[error("{path}: {reason}")]
     File { path: String, reason: String },
 
+    /// The experiment tracker (MLflow server or local run folder) refused or failed.
+    #[error("tracking: {0}")]
+    Tracking(String),
+
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }

@@ -7,13 +7,18 @@
 //! - [`encode`]: the one encoder, events → model input, shared by training and inference.
 //! - [`predict`]: the predictor on tract-onnx; native and wasm32; refuses foreign specs.
 //! - [`insight`]: churn risk, favourite brand, interventions and per-event influence.
-//! - [`demo`]: the demo page's editor rows and examples as plain, tested types.
+//! - [`session`]: a live session (observe events one by one, churn-risk crossings) and the
+//!   result object the JS API returns.
+//! - [`demo`]: the demo page's editor rows, pasted CSV, real sessions and replay, as plain,
+//!   tested types.
 //! - [`error`]: the error enum and `Result` alias.
 //! - `ingest`, `synth`, `model`, `train`, `export`, `metrics`, `baseline`, `card`
 //!   (feature `train`, native only): Kaggle CSV ingest, the synthetic generator, the burn
 //!   CNN+BiGRU, its training loop, int8 ONNX export with self-verification, evaluation,
-//!   baselines and the model card.
+//!   baselines and the model card; `tracking`: MLflow over REST, or a local run folder.
 //! - `web` (wasm32 only): the Leptos page.
+//! - `js` (wasm32, feature `embed`): the JS API for shop pages (`Predictor`, `Session`,
+//!   DOM events); JS sees `Error`s only here.
 
 #[cfg(all(feature = "train", target_arch = "wasm32"))]
 compile_error!("the `train` feature is native-only: it never builds for wasm32");
@@ -24,6 +29,7 @@ pub mod error;
 pub mod event;
 pub mod insight;
 pub mod predict;
+pub mod session;
 pub mod spec;
 
 #[cfg(feature = "train")]
@@ -41,10 +47,15 @@ pub mod model;
 #[cfg(feature = "train")]
 pub mod synth;
 #[cfg(feature = "train")]
+pub mod tracking;
+#[cfg(feature = "train")]
 pub mod train;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;
+
+#[cfg(all(feature = "embed", target_arch = "wasm32"))]
+pub mod js;
 
 pub use error::{Error, Result};
 pub use event::{Event, EventKind};

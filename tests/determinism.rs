@@ -2,39 +2,19 @@
 //! a work-stealing thread pool, whose summation order varies between runs; with one thread the
 //! order is fixed, so this binary pins the pool to one thread before it starts.
 
-use std::path::Path;
+mod common;
 
-use nextevent::card::{run, PipelineOptions};
-use nextevent::model::ModelConfig;
-use nextevent::train::TrainConfig;
+use nextevent::card::run;
 
 #[test]
 fn same_seed_same_model_single_threaded() {
     std::env::set_var("RAYON_NUM_THREADS", "1");
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/cosmetics-sample.csv");
     let export = |dir: &str| {
         let out = std::env::temp_dir().join(format!(
             "nextevent-determinism-{}-{dir}",
             std::process::id()
         ));
-        let opts = PipelineOptions {
-            inputs: vec![sample.clone()],
-            out_dir: out.clone(),
-            stem: "m".into(),
-            train: TrainConfig {
-                model: ModelConfig {
-                    embed_dim: 4,
-                    conv_channels: 8,
-                    hidden: 8,
-                },
-                epochs: 1,
-                seed: 11,
-                progress: false,
-                ..TrainConfig::default()
-            },
-            verify_windows: 256,
-            provenance: "determinism test".into(),
-        };
+        let opts = common::tiny_pipeline(11, 1, &out, "m");
         run(&opts).unwrap();
         std::fs::read(out.join("m.fp32.onnx")).unwrap()
     };

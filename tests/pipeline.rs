@@ -2,21 +2,20 @@
 //! on the real 4,995-row sample; determinism; and the shipped model against the Markov
 //! baseline on a later, held-out period of freshly generated data.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use nextevent::baseline::Baseline;
 use nextevent::card::{run, PipelineOptions};
 use nextevent::ingest::{ingest, split, windows_of};
 use nextevent::metrics::evaluate;
-use nextevent::model::ModelConfig;
 use nextevent::predict::Predictor;
 use nextevent::synth::{generate, Catalog, GenConfig};
-use nextevent::train::{encode_windows, TrainConfig};
+use nextevent::train::encode_windows;
 
 fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data")
-        .join(name)
+    common::shared_data(name)
 }
 
 fn tmp(name: &str) -> PathBuf {
@@ -26,24 +25,7 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 fn tiny(seed: u64, out: &Path) -> PipelineOptions {
-    PipelineOptions {
-        inputs: vec![data("cosmetics-sample.csv")],
-        out_dir: out.to_path_buf(),
-        stem: "sample".into(),
-        train: TrainConfig {
-            model: ModelConfig {
-                embed_dim: 4,
-                conv_channels: 8,
-                hidden: 8,
-            },
-            epochs: 2,
-            seed,
-            progress: false,
-            ..TrainConfig::default()
-        },
-        verify_windows: 512,
-        provenance: "the real 4,995-row sample (test)".into(),
-    }
+    common::tiny_pipeline(seed, 2, out, "sample")
 }
 
 /// Rows that repeat an earlier row exactly, counted on raw CSV records (independently of ingest).

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use nextevent::card::{run, sidecar, PipelineOptions};
+use nextevent::card::{run, run_record, sidecar, PipelineOptions};
 use nextevent::model::ModelConfig;
 use nextevent::synth::{generate, Catalog, GenConfig};
+use nextevent::tracking::Tracker;
 use nextevent::train::TrainConfig;
 
 #[derive(Parser)]
@@ -155,7 +156,19 @@ fn train_and_report(
         verify_windows: 2048,
         provenance: a.provenance.clone().unwrap_or(default_provenance),
     };
+    let tracker = Tracker::from_env("nextevent", &a.out_dir.join("runs"))?;
     let r = run(&opts)?;
+    let logged = tracker.log_run(&run_record(
+        &r,
+        &opts,
+        &format!("cnn_bigru seed {}", a.seed),
+    ))?;
+    eprintln!(
+        "tracked in {}: run {} ({})",
+        tracker.describe(),
+        logged.run_id,
+        logged.location
+    );
     eprintln!(
         "test ({} windows): int8 accuracy {:.4}, macro-F1 {:.4}; fp32 {:.4} / {:.4}; Markov-1 {:.4} / {:.4}{}\nexport check: fp32 max |Δp| {:.2e}, int8 max |Δp| {:.2e}, int8 argmax agreement {:.4}\nwrote {} ({} bytes) and {}/{}.card.md",
         r.test_int8.n, r.test_int8.accuracy, r.test_int8.macro_f1, r.test_fp32.accuracy, r.test_fp32.macro_f1,

@@ -56,3 +56,38 @@ pub fn sequences() -> Vec<(String, Vec<Event>)> {
     }
     out
 }
+
+/// A real data file from `../shared/data/`.
+pub fn shared_data(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data")
+        .join(name)
+}
+
+/// A tiny, fast pipeline on the real sample (feature `train`): for tests, not for figures.
+#[cfg(feature = "train")]
+pub fn tiny_pipeline(
+    seed: u64,
+    epochs: usize,
+    out: &std::path::Path,
+    stem: &str,
+) -> nextevent::card::PipelineOptions {
+    nextevent::card::PipelineOptions {
+        inputs: vec![shared_data("cosmetics-sample.csv")],
+        out_dir: out.to_path_buf(),
+        stem: stem.into(),
+        train: nextevent::train::TrainConfig {
+            model: nextevent::model::ModelConfig {
+                embed_dim: 4,
+                conv_channels: 8,
+                hidden: 8,
+            },
+            epochs,
+            seed,
+            progress: false,
+            ..nextevent::train::TrainConfig::default()
+        },
+        verify_windows: 512,
+        provenance: "the real 4,995-row sample (test)".into(),
+    }
+}

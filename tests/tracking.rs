@@ -1,0 +1,201 @@
+//! Experiment tracking against a real MLflow server (feature `train`): a tiny training run is
+//! logged over REST, then read back over REST — params, a metric's per-epoch history, the
+//! artifact list. Uses `MLFLOW_TRACKING_URI` when it is set (`.ci/test` starts a server);
+//! otherwise starts `mlflow server` itself (SQLite backend, local artifact root) and fails with
+//! instructions when `mlflow` is not installed.
+
+mod common;
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nextevent::card::{run, run_record};
+use nextevent::tracking::{Mlflow, Tracker};
+use serde_json::Value;
+
+struct Server {
+    uri: String,
+    child: Option<Child>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.child {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn server() -> Server {
+    if let Ok(uri) = std::env::var("MLFLOW_TRACKING_URI") {
+        if uri.starts_with("http") {
+            return Server { uri, child: None };
+        }
+    }
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = std::env::temp_dir().join(format!("nextevent-mlflow-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let child = Command::new("mlflow")
+        .args(["server", "--host", "127.0.0.1", "--port", &port.to_string(), "--workers", "1"])
+        .arg("--backend-store-uri")
+        .arg(format!("sqlite:///{}", dir.join("mlflow.db").display()))
+        .arg("--artifacts-destination")
+        .arg(dir.join("artifacts"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("this test needs a real MLflow server: set MLFLOW_TRACKING_URI, or install mlflow (`pip install mlflow`; .ci/setup does) so the test can start one");
+    let uri = format!("http://127.0.0.1:{port}");
+    let s = Server {
+        uri: uri.clone(),
+        child: Some(child),
+    };
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(120) {
+        if let Ok(r) = ureq::get(&format!("{uri}/health")).call() {
+            if r.status() == 200 {
+                return s;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    panic!("mlflow server did not answer on {uri}/health within 120 s");
+}
+
+#[test]
+fn a_training_run_is_logged_to_a_real_mlflow_server_and_read_back_over_rest() {
+    let srv = server();
+    let out = std::env::temp_dir().join(format!("nextevent-tracking-{}", std::process::id()));
+    let opts = common::tiny_pipeline(5, 2, &out, "tracked");
+    let report = run(&opts).unwrap();
+
+    let experiment = format!("nextevent-test-{}", std::process::id());
+    let tracker = Tracker::Mlflow(Mlflow::connect(&srv.uri, &experiment).unwrap());
+    let parent = tracker
+        .log_run(&nextevent::tracking::RunRecord {
+            name: "comparison (test parent)".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    let mut rec = run_record(&report, &opts, "cnn_bigru seed 5");
+    rec.parent = Some(parent.run_id.clone());
+    let logged = tracker.log_run(&rec).unwrap();
+
+    // Read it back with a fresh client, over REST.
+    let m = Mlflow::connect(&srv.uri, &experiment).unwrap();
+    let got = m
+        .get("runs/get", &[("run_id", logged.run_id.as_str())], false)
+        .unwrap()
+        .unwrap();
+    let run = &got["run"];
+    assert_eq!(run["info"]["status"], "FINISHED");
+    let params: Vec<(&str, &str)> = run["data"]["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["key"].as_str().unwrap(), p["value"].as_str().unwrap()))
+        .collect();
+    for (k, v) in [
+        ("architecture", "cnn_bigru"),
+        ("seed", "5"),
+        ("hidden", "8"),
+        ("spec_version", "1"),
+        ("data_file_0", "cosmetics-sample.csv"),
+        ("data_file_0_rows", "4995"),
+    ] {
+        assert!(
+            params.contains(&(k, v)),
+            "param {k}={v} missing from {params:?}"
+        );
+    }
+    let tags = run["data"]["tags"].as_array().unwrap();
+    assert!(tags
+        .iter()
+        .any(|t| t["key"] == "mlflow.parentRunId" && t["value"] == parent.run_id.as_str()));
+
+    let hist = m
+        .get(
+            "metrics/get-history",
+            &[
+                ("run_id", logged.run_id.as_str()),
+                ("metric_key", "valid_macro_f1"),
+            ],
+            false,
+        )
+        .unwrap()
+        .unwrap();
+    let steps: Vec<(i64, f64)> = hist["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["step"].as_i64().unwrap(), x["value"].as_f64().unwrap()))
+        .collect();
+    let want: Vec<(i64, f64)> = report
+        .history
+        .iter()
+        .map(|h| (h.epoch as i64, h.valid_macro_f1))
+        .collect();
+    assert_eq!(steps.len(), want.len(), "one value per epoch");
+    for ((s, v), (ws, wv)) in steps.iter().zip(&want) {
+        assert_eq!(s, ws);
+        assert!((v - wv).abs() < 1e-9);
+    }
+    let test_acc: Value = m
+        .get(
+            "metrics/get-history",
+            &[
+                ("run_id", logged.run_id.as_str()),
+                ("metric_key", "test_accuracy"),
+            ],
+            false,
+        )
+        .unwrap()
+        .unwrap();
+    assert!(
+        (test_acc["metrics"][0]["value"].as_f64().unwrap() - report.test_int8.accuracy).abs()
+            < 1e-9
+    );
+
+    let list = m
+        .get(
+            "artifacts/list",
+            &[("run_id", logged.run_id.as_str())],
+            false,
+        )
+        .unwrap()
+        .unwrap();
+    let mut files: Vec<(String, u64)> = list["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["file_size"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    files.sort();
+    let names: Vec<&str> = files.iter().map(|f| f.0.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "tracked.card.json",
+            "tracked.card.md",
+            "tracked.fp32.onnx",
+            "tracked.onnx"
+        ]
+    );
+    let onnx = files.iter().find(|f| f.0 == "tracked.onnx").unwrap();
+    assert_eq!(
+        onnx.1,
+        std::fs::metadata(out.join("tracked.onnx")).unwrap().len()
+    );
+    std::fs::remove_dir_all(&out).ok();
+}
