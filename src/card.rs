@@ -56,6 +56,11 @@ pub struct PipelineReport {
     pub bytes_fp32: usize,
     pub bytes_int8: usize,
     pub onnx_path: String,
+    /// SVG plots written beside the card (file names).
+    pub plots: Vec<String>,
+    /// Reliability bins of the int8 test predictions, before and after temperature scaling.
+    pub reliability_uncalibrated: Vec<crate::metrics::Bin>,
+    pub reliability_calibrated: Vec<crate::metrics::Bin>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -239,6 +244,26 @@ pub fn run(opts: &PipelineOptions) -> Result<PipelineReport> {
     std::fs::create_dir_all(&opts.out_dir)?;
     let onnx_path = opts.out_dir.join(format!("{}.onnx", opts.stem));
     std::fs::write(&onnx_path, &int8)?;
+    let reliability_uncalibrated = crate::metrics::reliability(&uncal, &labels, 15);
+    let reliability_calibrated = crate::metrics::reliability(&probs8, &labels, 15);
+    let plot = |suffix: &str| opts.out_dir.join(format!("{}.{suffix}.svg", opts.stem));
+    crate::plots::curves(&plot("curves"), &trained.history, trained.best_epoch)?;
+    crate::plots::confusion(
+        &plot("confusion"),
+        &test_int8.confusion.m,
+        &format!("Held-out test ({} windows), int8", test_int8.n),
+    )?;
+    crate::plots::reliability(
+        &plot("reliability"),
+        &[
+            ("before temperature scaling", &reliability_uncalibrated),
+            ("after (int8, as shipped)", &reliability_calibrated),
+        ],
+    )?;
+    let plots: Vec<String> = ["curves", "confusion", "reliability"]
+        .iter()
+        .map(|s| format!("{}.{s}.svg", opts.stem))
+        .collect();
     std::fs::write(opts.out_dir.join(format!("{}.fp32.onnx", opts.stem)), &fp32)?;
 
     let report = PipelineReport {
@@ -268,6 +293,9 @@ pub fn run(opts: &PipelineOptions) -> Result<PipelineReport> {
         bytes_fp32: fp32.len(),
         bytes_int8: int8.len(),
         onnx_path: onnx_path.display().to_string(),
+        plots,
+        reliability_uncalibrated,
+        reliability_calibrated,
     };
     std::fs::write(
         opts.out_dir.join(format!("{}.card.json", opts.stem)),
@@ -389,7 +417,10 @@ pub fn run_record(
         format!("{stem}.fp32.onnx"),
         format!("{stem}.card.md"),
         format!("{stem}.card.json"),
-    ] {
+    ]
+    .into_iter()
+    .chain(r.plots.iter().cloned())
+    {
         rec.artifacts.push(opts.out_dir.join(f));
     }
     rec
@@ -438,6 +469,9 @@ pub fn render(r: &PipelineReport) -> String {
         r.config.learning_rate, r.config.lr_decay, r.config.weight_decay, r.config.batch_size, r.config.epochs, r.config.patience, r.config.seed,
         r.class_weights.map(|w| (w * 1000.0).round() / 1000.0),
         r.config.windows_per_epoch.map_or("All training windows every epoch".to_string(), |n| format!("{n} windows drawn per epoch")), r.best_epoch, r.train_seconds);
+    if let Some(c) = r.plots.iter().find(|p| p.ends_with(".curves.svg")) {
+        let _ = writeln!(s, "![Loss and validation macro-F1 per epoch]({c})\n");
+    }
     let _ = writeln!(s, "| epoch | train loss | valid loss | valid accuracy | valid macro-F1 | windows/s |\n|---|---|---|---|---|---|");
     for h in &r.history {
         let _ = writeln!(
@@ -488,7 +522,19 @@ pub fn render(r: &PipelineReport) -> String {
             row.iter().map(|v| format!("{v:>9}")).collect::<String>()
         );
     }
-    let _ = writeln!(s, "```\n\n## Export verification\n\ntract running each exported file vs burn's forward pass on {} held-out windows (probabilities):\n\n| file | bytes | max abs diff | mean abs diff | argmax agreement |\n|---|---|---|---|---|", r.verify_int8.windows);
+    let _ = writeln!(s, "```");
+    for (suffix, alt) in [
+        (".confusion.svg", "Confusion matrix of the held-out test"),
+        (
+            ".reliability.svg",
+            "Reliability diagram before and after temperature scaling",
+        ),
+    ] {
+        if let Some(p) = r.plots.iter().find(|p| p.ends_with(suffix)) {
+            let _ = writeln!(s, "\n![{alt}]({p})");
+        }
+    }
+    let _ = writeln!(s, "\n## Export verification\n\ntract running each exported file vs burn's forward pass on {} held-out windows (probabilities):\n\n| file | bytes | max abs diff | mean abs diff | argmax agreement |\n|---|---|---|---|---|", r.verify_int8.windows);
     let _ = writeln!(
         s,
         "| fp32 | {} | {:.2e} | {:.2e} | {:.4} |",

@@ -324,7 +324,9 @@ pub struct Split {
 
 /// The evaluation split: with data spanning the Kaggle months (Oct 2019 – Feb 2020), train
 /// on Oct–Dec, validate on January, test on February; otherwise [`split_by_time`] with the
-/// last 20 % of the time span as test and the 10 % before it as validation.
+/// last 20 % of the time span as test and the 10 % before it as validation. Sessions that
+/// start on 29 February may run past midnight: events up to 1 March 23:59 still count as
+/// the Kaggle span (the session belongs to the set where it starts).
 pub fn split(ds: &Dataset) -> Split {
     const JAN: i64 = 1_577_836_800_000;
     const FEB: i64 = 1_580_515_200_000;
@@ -334,7 +336,7 @@ pub fn split(ds: &Dataset) -> Split {
     if r.first_event_ms >= OCT
         && r.first_event_ms < JAN
         && r.last_event_ms >= FEB
-        && r.last_event_ms < MAR
+        && r.last_event_ms < MAR + 86_400_000
     {
         let mut s = Split {
             valid_from_ms: JAN,
@@ -504,6 +506,26 @@ mod tests {
             .unwrap();
         assert!(last_train < first_test);
         assert_eq!(s.test.len(), 2);
+    }
+
+    #[test]
+    fn kaggle_months_split_tolerates_a_session_spilling_into_march() {
+        let dir = tempdir();
+        let row = |t: &str, s: &str| format!("{t} UTC,view,1,1,,,1.0,7,{s}\n");
+        let mut body = H.to_string();
+        body += &row("2019-10-01 00:00:00", "oct");
+        body += &row("2019-12-31 23:00:00", "dec");
+        body += &row("2020-01-15 12:00:00", "jan");
+        body += &row("2020-02-29 23:58:00", "feb");
+        body += &row("2020-03-01 00:05:00", "feb");
+        let ds = ingest(&[write(&dir, "m.csv", &body)], false).unwrap();
+        let s = split(&ds);
+        assert_eq!(s.test_from_ms, 1_580_515_200_000, "months rule");
+        assert_eq!((s.train.len(), s.valid.len(), s.test.len()), (2, 1, 1));
+        // Data running well into March is not the Kaggle span: split by time.
+        body += &row("2020-03-05 00:00:00", "mar");
+        let ds = ingest(&[write(&dir, "m2.csv", &body)], false).unwrap();
+        assert_ne!(split(&ds).test_from_ms, 1_580_515_200_000);
     }
 
     pub(crate) fn tempdir() -> PathBuf {

@@ -15,7 +15,8 @@
 //! - `ingest`, `synth`, `model`, `train`, `export`, `metrics`, `baseline`, `card`
 //!   (feature `train`, native only): Kaggle CSV ingest, the synthetic generator, the burn
 //!   CNN+BiGRU, its training loop, int8 ONNX export with self-verification, evaluation,
-//!   baselines and the model card; `tracking`: MLflow over REST, or a local run folder.
+//!   baselines and the model card; `plots`: SVG learning curves, confusion, reliability;
+//!   `tracking`: MLflow over REST, or a local run folder.
 //! - `web` (wasm32 only): the Leptos page.
 //! - `js` (wasm32, feature `embed`): the JS API for shop pages (`Predictor`, `Session`,
 //!   DOM events); JS sees `Error`s only here.
@@ -44,6 +45,8 @@ pub mod ingest;
 pub mod metrics;
 #[cfg(feature = "train")]
 pub mod model;
+#[cfg(feature = "train")]
+pub mod plots;
 #[cfg(feature = "train")]
 pub mod synth;
 #[cfg(feature = "train")]

@@ -107,8 +107,17 @@ pub fn argmax(p: &[f32]) -> usize {
     best
 }
 
-/// Expected calibration error of the top-class confidence over `bins` equal-width bins.
-pub fn ece(probs: &[f32], labels: &[usize], bins: usize) -> f64 {
+/// One bin of a reliability diagram: mean top-class confidence, accuracy, and count.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Bin {
+    pub confidence: f64,
+    pub accuracy: f64,
+    pub n: u64,
+}
+
+/// Reliability bins of the top-class confidence over `bins` equal-width bins (empty bins
+/// have `n = 0`).
+pub fn reliability(probs: &[f32], labels: &[usize], bins: usize) -> Vec<Bin> {
     let mut conf = vec![0.0f64; bins];
     let mut acc = vec![0.0f64; bins];
     let mut cnt = vec![0u64; bins];
@@ -119,10 +128,25 @@ pub fn ece(probs: &[f32], labels: &[usize], bins: usize) -> f64 {
         acc[b] += (k == y) as u8 as f64;
         cnt[b] += 1;
     }
-    let n = labels.len().max(1) as f64;
     (0..bins)
-        .filter(|&b| cnt[b] > 0)
-        .map(|b| (acc[b] - conf[b]).abs() / n)
+        .map(|b| {
+            let n = cnt[b].max(1) as f64;
+            Bin {
+                confidence: conf[b] / n,
+                accuracy: acc[b] / n,
+                n: cnt[b],
+            }
+        })
+        .collect()
+}
+
+/// Expected calibration error of the top-class confidence over `bins` equal-width bins.
+pub fn ece(probs: &[f32], labels: &[usize], bins: usize) -> f64 {
+    let n = labels.len().max(1) as f64;
+    reliability(probs, labels, bins)
+        .iter()
+        .filter(|b| b.n > 0)
+        .map(|b| b.n as f64 * (b.accuracy - b.confidence).abs() / n)
         .sum()
 }
 

@@ -49,6 +49,8 @@ pub struct Catalog {
     brands: Vec<Arc<str>>,
     brand_weights: WeightedIndex<f64>,
     popularity: Vec<usize>,
+    /// Zipf over popularity ranks, built once (not per pick).
+    zipf: Zipf<f64>,
 }
 
 impl Catalog {
@@ -137,18 +139,20 @@ impl Catalog {
             popularity.swap(i, rng.random_range(0..=i));
         }
         popularity.sort_by_key(|&i| !sample_price.contains_key(&products[i].id));
+        let zipf = Zipf::new(popularity.len() as f64, 1.05)
+            .map_err(|e| file_err(products_csv, format!("popularity: {e}")))?;
         Ok(Catalog {
             products,
             by_brand,
             brands,
             brand_weights,
             popularity,
+            zipf,
         })
     }
 
     fn popular(&self, rng: &mut StdRng) -> usize {
-        let z = Zipf::new(self.popularity.len() as f64, 1.05).expect("zipf");
-        self.popularity[(z.sample(rng) as usize - 1).min(self.popularity.len() - 1)]
+        self.popularity[(self.zipf.sample(rng) as usize - 1).min(self.popularity.len() - 1)]
     }
 
     fn random_brand(&self, rng: &mut StdRng) -> Arc<str> {
@@ -449,6 +453,7 @@ pub fn generate(cat: &Catalog, cfg: &GenConfig, out: &Path, progress: bool) -> R
         })
         .collect();
     let hours = WeightedIndex::new(HOURS).expect("hours");
+    let first_kind = WeightedIndex::new(FIRST_KIND).expect("first");
     let file = std::fs::File::create(out).map_err(|e| Error::File {
         path: out.display().to_string(),
         reason: e.to_string(),
@@ -496,9 +501,7 @@ pub fn generate(cat: &Catalog, cfg: &GenConfig, out: &Path, progress: bool) -> R
             let no_id = rng.random_bool(cfg.no_session_id_rate);
             let mut w: Vec<(Event, usize)> = Vec::new();
             let mut evs: Vec<Event> = Vec::new();
-            let mut kind = EventKind::ALL[WeightedIndex::new(FIRST_KIND)
-                .expect("first")
-                .sample(&mut rng)];
+            let mut kind = EventKind::ALL[first_kind.sample(&mut rng)];
             let mut t = t0;
             let mut purchased = false;
             loop {

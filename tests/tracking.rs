@@ -188,8 +188,11 @@ fn a_training_run_is_logged_to_a_real_mlflow_server_and_read_back_over_rest() {
         [
             "tracked.card.json",
             "tracked.card.md",
+            "tracked.confusion.svg",
+            "tracked.curves.svg",
             "tracked.fp32.onnx",
-            "tracked.onnx"
+            "tracked.onnx",
+            "tracked.reliability.svg"
         ]
     );
     let onnx = files.iter().find(|f| f.0 == "tracked.onnx").unwrap();
