@@ -74,6 +74,24 @@ pub struct SplitSizes {
     pub test_windows: usize,
 }
 
+/// burn's logits `[n,4]` and labels for windows, a chunk at a time: a whole split at once
+/// (millions of windows at full scale) would not fit in memory.
+fn logits_chunked(
+    model: &crate::model::CnnBiGru,
+    ds: &Dataset,
+    refs: &[WindowRef],
+) -> (Vec<f32>, Vec<usize>) {
+    let device = burn::tensor::Device::default();
+    let mut logits = Vec::with_capacity(refs.len() * 4);
+    let mut labels = Vec::with_capacity(refs.len());
+    for chunk in refs.chunks(8192) {
+        let (b, y) = encode_windows(ds, chunk);
+        logits.extend(crate::train::logits(model, &b, &device));
+        labels.extend(y);
+    }
+    (logits, labels)
+}
+
 fn predict_all(p: &Predictor, ds: &Dataset, refs: &[WindowRef]) -> Result<(Vec<f32>, Vec<usize>)> {
     let mut probs = Vec::with_capacity(refs.len() * 4);
     let mut labels = Vec::with_capacity(refs.len());
@@ -193,8 +211,8 @@ pub fn run(opts: &PipelineOptions) -> Result<PipelineReport> {
     };
 
     // Churn threshold on validation probabilities (burn forward pass, same calibration).
-    let (vb, vy) = encode_windows(&ds, &va);
-    let vp = trained.probabilities(&vb);
+    let (vl, vy) = logits_chunked(&trained.model, &ds, &va);
+    let vp = crate::train::calibrated(&vl, &trained.logit_shift, trained.temperature);
     info.churn_threshold = choose_threshold(&vp, &vy);
 
     let fp32 = to_onnx(&trained, Weights::Fp32, &info);
@@ -209,8 +227,7 @@ pub fn run(opts: &PipelineOptions) -> Result<PipelineReport> {
     let test_int8 = evaluate(&probs8, &labels);
     // ECE with the temperature undone, to show what calibration bought.
     let uncal: Vec<f32> = {
-        let (tb, _) = encode_windows(&ds, &te);
-        let l = crate::train::logits(&trained.model, &tb, &burn::tensor::Device::default());
+        let (l, _) = logits_chunked(&trained.model, &ds, &te);
         crate::train::calibrated(&l, &trained.logit_shift, 1.0)
     };
     let test_int8_uncalibrated_ece = evaluate(&uncal, &labels).ece;
