@@ -1,20 +1,11 @@
 // End-to-end: the built demo (dist/) served from 127.0.0.1, driven in headless Chromium.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { serve, launch, recordRequests, root } from './serve.mjs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { serveDist, recordRequests, root, artifacts, shots } from './serve.mjs';
 
 const golden = JSON.parse(readFileSync(`${root}tests/golden/parity.json`, 'utf8'));
-const artifacts = `${root}tests/e2e/artifacts`;
-// `NEXTEVENT_SCREENSHOTS=docs` writes the README's screenshots there instead of the artifacts.
-const shots = process.env.NEXTEVENT_SCREENSHOTS ? `${root}${process.env.NEXTEVENT_SCREENSHOTS}` : artifacts;
-let server, browser;
-
-before(async () => {
-  server = await serve(`${root}dist`); browser = await launch();
-  mkdirSync(artifacts, { recursive: true }); mkdirSync(shots, { recursive: true });
-});
-after(async () => { await browser?.close(); server?.stop(); });
+const ctx = serveDist(before, after);
 
 async function probabilities(page) {
   await page.locator('#bars .bar').first().waitFor();
@@ -22,11 +13,11 @@ async function probabilities(page) {
 }
 
 test('the page predicts, matches native tract, and stays on 127.0.0.1', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const page = await ctx.browser.newPage({ viewport: { width: 1280, height: 900 } });
   const requests = recordRequests(page);
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(server.url);
+  await page.goto(ctx.server.url);
   const first = await probabilities(page);
   assert.deepEqual(Object.keys(first), ['view', 'cart', 'remove_from_cart', 'purchase']);
   // Navigation → first prediction, from the page's User Timing marks and resource timings.
@@ -49,14 +40,14 @@ test('the page predicts, matches native tract, and stays on 127.0.0.1', async ()
   Object.values(got).forEach((p, i) => assert.ok(Math.abs(p - want[i]) <= 1e-5, `class ${i}: page ${p} vs native ${want[i]}`));
 
   assert.deepEqual(errors, []);
-  const foreign = requests.filter((u) => !u.startsWith(server.url) && !u.startsWith('data:'));
+  const foreign = requests.filter((u) => !u.startsWith(ctx.server.url) && !u.startsWith('data:'));
   assert.deepEqual(foreign, [], 'no request leaves 127.0.0.1');
   await page.close();
 });
 
 test('entering a sequence by hand updates the bars; a bad price marks its row', async () => {
-  const page = await browser.newPage({ viewport: { width: 375, height: 800 } });
-  await page.goto(server.url);
+  const page = await ctx.browser.newPage({ viewport: { width: 375, height: 800 } });
+  await page.goto(ctx.server.url);
   await probabilities(page);
   await page.locator('#clear').click();
   await page.locator('.hint').waitFor();
@@ -83,8 +74,8 @@ test('entering a sequence by hand updates the bars; a bad price marks its row', 
 });
 
 test('the churn threshold flips the risk flag', async () => {
-  const page = await browser.newPage();
-  await page.goto(server.url);
+  const page = await ctx.browser.newPage();
+  await page.goto(ctx.server.url);
   await probabilities(page);
   const flag = page.locator('#churn');
   await page.locator('#threshold').fill('0');
@@ -96,8 +87,8 @@ test('the churn threshold flips the risk flag', async () => {
 });
 
 test('influence strip, reordering, and a real session replayed step by step', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await page.goto(server.url);
+  const page = await ctx.browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(ctx.server.url);
   await probabilities(page);
   const rowCount = () => page.locator('#events tbody tr[data-row]').count();
   const deltas = () => page.$$eval('#influence .cell', (cs) => cs.map((c) => Number(c.dataset.delta)));
@@ -144,8 +135,8 @@ test('influence strip, reordering, and a real session replayed step by step', as
 });
 
 test('pasted Kaggle CSV rows load; bad lines are listed with their reasons', async () => {
-  const page = await browser.newPage({ viewport: { width: 375, height: 800 } });
-  await page.goto(server.url);
+  const page = await ctx.browser.newPage({ viewport: { width: 375, height: 800 } });
+  await page.goto(ctx.server.url);
   await probabilities(page);
   await page.locator('#paste summary').click();
   await page.getByLabel(/header optional/).fill([

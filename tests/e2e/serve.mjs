@@ -1,5 +1,6 @@
 // Test helpers: serve dist/ on 127.0.0.1 (Python's http.server) and launch headless Chromium.
 import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { chromium } from 'playwright-core';
 
@@ -37,4 +38,21 @@ export function recordRequests(page) {
   const urls = [];
   page.on('request', (r) => urls.push(r.url()));
   return urls;
+}
+
+export const artifacts = `${root}tests/e2e/artifacts`;
+// `NEXTEVENT_SCREENSHOTS=docs` writes the README's screenshots there instead of the artifacts.
+export const shots = process.env.NEXTEVENT_SCREENSHOTS ? `${root}${process.env.NEXTEVENT_SCREENSHOTS}` : artifacts;
+
+/** Serves dist/ and launches Chromium for one test file: `ctx.server` and `ctx.browser` are set in before(). */
+export function serveDist(before, after) {
+  const ctx = {};
+  before(async () => {
+    ctx.server = await serve(`${root}dist`);
+    ctx.browser = await launch();
+    mkdirSync(artifacts, { recursive: true });
+    mkdirSync(shots, { recursive: true });
+  });
+  after(async () => { await ctx.browser?.close(); ctx.server?.stop(); });
+  return ctx;
 }

@@ -2,27 +2,19 @@
 // served from 127.0.0.1 and driven in headless Chromium.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, mkdtempSync, symlinkSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve, launch, recordRequests, root } from './serve.mjs';
+import { serve, serveDist, recordRequests, root, artifacts, shots } from './serve.mjs';
 
-const artifacts = `${root}tests/e2e/artifacts`;
-const shots = process.env.NEXTEVENT_SCREENSHOTS ? `${root}${process.env.NEXTEVENT_SCREENSHOTS}` : artifacts;
-let server, browser;
-
-before(async () => {
-  server = await serve(`${root}dist`); browser = await launch();
-  mkdirSync(artifacts, { recursive: true }); mkdirSync(shots, { recursive: true });
-});
-after(async () => { await browser?.close(); server?.stop(); });
+const ctx = serveDist(before, after);
 
 async function openShop(width = 1280) {
-  const page = await browser.newPage({ viewport: { width, height: 900 } });
+  const page = await ctx.browser.newPage({ viewport: { width, height: 900 } });
   const requests = recordRequests(page);
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`${server.url}shop/`);
+  await page.goto(`${ctx.server.url}shop/`);
   await page.locator('#status[data-ready=true]').waitFor();
   await page.evaluate(() => {
     window.__ev = [];
@@ -56,7 +48,7 @@ test('shop: clicks fire nextevent:prediction with the documented shape', async (
   assert.equal(d.favouriteBrand, brand.toLowerCase());
   assert.equal(await page.locator('#probs .prob').count(), 4);
   assert.deepEqual(errors, []);
-  assert.deepEqual(requests.filter((u) => !u.startsWith(server.url) && !u.startsWith('data:')), [], 'no request leaves 127.0.0.1');
+  assert.deepEqual(requests.filter((u) => !u.startsWith(ctx.server.url) && !u.startsWith('data:')), [], 'no request leaves 127.0.0.1');
   await page.close();
 });
 
@@ -119,7 +111,7 @@ test('the README embed snippet works pasted into a blank page', async () => {
   symlinkSync(`${root}dist/embed`, join(dir, 'embed'));
   writeFileSync(join(dir, 'index.html'), `<!doctype html>\n<html><head><meta charset="utf-8"></head><body>\n${snippet}\n<script type="module">\n${api}\n</script>\n</body></html>\n`);
   const blank = await serve(dir);
-  const page = await browser.newPage();
+  const page = await ctx.browser.newPage();
   const logs = [];
   const errors = [];
   page.on('console', (m) => logs.push(m.text()));
