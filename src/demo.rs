@@ -247,18 +247,19 @@ pub fn paste_rows(text: &str) -> Pasted {
     };
     // Blank-line handling is the csv crate's; line numbers count data lines after the header.
     let (events, errors) = parse_kaggle_csv(&body);
+    // csv skips blank lines: the pasted line number of each data record, computed once.
+    let data_lines: Vec<u64> = text
+        .lines()
+        .enumerate()
+        .skip(usize::from(has_header))
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(n, _)| n as u64 + 1)
+        .collect();
     let blank_before = |row: u64| -> u64 {
-        // csv skips blank lines, so map its record number back to the pasted line number.
-        let mut data_line = 0u64;
-        for (n, l) in text.lines().enumerate().skip(usize::from(has_header)) {
-            if !l.trim().is_empty() {
-                data_line += 1;
-                if data_line == row {
-                    return n as u64 + 1;
-                }
-            }
-        }
-        row
+        data_lines
+            .get((row as usize).wrapping_sub(1))
+            .copied()
+            .unwrap_or(row)
     };
     Pasted {
         rows: events.iter().map(Row::from_event).collect(),
