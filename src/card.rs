@@ -1,5 +1,5 @@
 //! The training pipeline and its model card (native, feature `train`): ingest → time split →
-//! baselines → CNN+BiGRU training → int8 ONNX export → self-verification → `MODEL_CARD.md`.
+//! baselines → training (any architecture) → int8 ONNX export → self-verification → `MODEL_CARD.md`.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::baseline::Baseline;
+use crate::context::CalendarIndex;
 use crate::error::{Error, Result};
 use crate::event::{format_time, EventKind};
 use crate::export::{to_onnx, verify, Verification, Weights};
@@ -14,8 +15,8 @@ use crate::ingest::{ingest, split, windows_of, Dataset, IngestReport, WindowRef}
 use crate::metrics::{evaluate, Evaluation};
 use crate::predict::Predictor;
 use crate::spec::{FeatureSpec, ModelInfo, FEATURES, WINDOW};
-use crate::synth::Bayes;
-use crate::train::{encode_windows, train, EpochStats, TrainConfig};
+use crate::synth::{Bayes, Effects};
+use crate::train::{encode_windows, train_with, EpochStats, TrainConfig, Trained};
 
 /// What to train on and where to write.
 #[derive(Debug, Clone)]
@@ -63,7 +64,7 @@ pub struct PipelineReport {
     pub reliability_calibrated: Vec<crate::metrics::Bin>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct SplitSizes {
     pub rule: String,
     pub train_sessions: usize,
@@ -77,15 +78,16 @@ pub struct SplitSizes {
 /// burn's logits `[n,4]` and labels for windows, a chunk at a time: a whole split at once
 /// (millions of windows at full scale) would not fit in memory.
 fn logits_chunked(
-    model: &crate::model::CnnBiGru,
+    model: &crate::model::Net,
     ds: &Dataset,
     refs: &[WindowRef],
+    ctx: Option<&CalendarIndex>,
 ) -> (Vec<f32>, Vec<usize>) {
     let device = burn::tensor::Device::default();
     let mut logits = Vec::with_capacity(refs.len() * 4);
     let mut labels = Vec::with_capacity(refs.len());
     for chunk in refs.chunks(8192) {
-        let (b, y) = encode_windows(ds, chunk);
+        let (b, y) = encode_windows(ds, chunk, ctx);
         logits.extend(crate::train::logits(model, &b, &device));
         labels.extend(y);
     }
@@ -93,10 +95,11 @@ fn logits_chunked(
 }
 
 fn predict_all(p: &Predictor, ds: &Dataset, refs: &[WindowRef]) -> Result<(Vec<f32>, Vec<usize>)> {
+    let ctx = p.calendar();
     let mut probs = Vec::with_capacity(refs.len() * 4);
     let mut labels = Vec::with_capacity(refs.len());
     for chunk in refs.chunks(4096) {
-        let (b, y) = encode_windows(ds, chunk);
+        let (b, y) = encode_windows(ds, chunk, ctx);
         probs.extend(p.run_raw(&b)?);
         labels.extend(y);
     }
@@ -128,11 +131,26 @@ pub fn choose_threshold(probs: &[f32], labels: &[usize]) -> f32 {
     best.1
 }
 
-/// Runs the whole pipeline and writes `<stem>.onnx` (int8), `<stem>.fp32.onnx`,
-/// `MODEL_CARD.md` and `model_card.json` into `out_dir`.
-pub fn run(opts: &PipelineOptions) -> Result<PipelineReport> {
-    let ds = ingest(&opts.inputs, opts.train.progress)?;
-    if opts.train.progress {
+/// Ingested data, its time split and the non-neural baselines on the test windows: computed
+/// once and shared by every model trained on it (the pipeline and the comparison).
+pub struct Prepared {
+    pub ds: Dataset,
+    pub inputs: Vec<PathBuf>,
+    pub train: Vec<WindowRef>,
+    pub valid: Vec<WindowRef>,
+    pub test: Vec<WindowRef>,
+    pub split: SplitSizes,
+    pub baselines: Vec<(String, Evaluation)>,
+    pub bayes: Option<Bayes>,
+    /// The generator's optional effects (generated data only).
+    pub effects: Effects,
+}
+
+/// Ingests `inputs`, splits them by time (Kaggle months when the data covers them) and
+/// evaluates the baselines (majority, Markov-1, Markov-2, and Bayes-optimal on generated data).
+pub fn prepare(inputs: &[PathBuf], progress: bool) -> Result<Prepared> {
+    let ds = ingest(inputs, progress)?;
+    if progress {
         eprintln!("{}", ds.report);
     }
     let sp = split(&ds);
@@ -191,27 +209,83 @@ pub fn run(opts: &PipelineOptions) -> Result<PipelineReport> {
             )
         })
         .collect();
-    let synthetic = opts.inputs.iter().all(|p| sidecar(p).exists());
-    let bayes = synthetic.then(|| Bayes::on(test_w.iter().cloned()));
+    let synthetic = inputs.iter().all(|p| sidecar(p).exists());
+    let effects = generator_effects(inputs);
+    let bayes = synthetic.then(|| Bayes::on_in(test_w.iter().cloned(), &effects.world()));
+    drop((train_w, test_w));
+    Ok(Prepared {
+        ds,
+        inputs: inputs.to_vec(),
+        train: tr,
+        valid: va,
+        test: te,
+        split: split_sizes,
+        baselines: baseline_evals,
+        bayes,
+        effects,
+    })
+}
 
-    let trained = train(&ds, &tr, &va, &opts.train);
-    let parameters = opts.train.model.parameters();
+/// The optional effects the generator used for `inputs` (from the first file's sidecar);
+/// none for real data.
+pub fn generator_effects(inputs: &[PathBuf]) -> Effects {
+    inputs
+        .first()
+        .and_then(|p| std::fs::read_to_string(sidecar(p)).ok())
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| serde_json::from_value::<Effects>(v["config"]["effects"].clone()).ok())
+        .unwrap_or_default()
+}
+
+/// One trained, exported and evaluated model.
+pub struct ModelRun {
+    pub trained: Trained,
+    pub info: ModelInfo,
+    pub fp32: Vec<u8>,
+    pub int8: Vec<u8>,
+    pub test_fp32: Evaluation,
+    pub test_int8: Evaluation,
+    pub test_int8_uncalibrated_ece: f64,
+    pub verify_fp32: Verification,
+    pub verify_int8: Verification,
+    pub reliability_uncalibrated: Vec<crate::metrics::Bin>,
+    pub reliability_calibrated: Vec<crate::metrics::Bin>,
+}
+
+/// Trains `cfg.model.arch` on `p`, chooses the churn threshold on validation, exports fp32 and
+/// int8 ONNX (spec and card summary in the metadata), evaluates the int8 file in tract on the
+/// test windows and verifies both files against burn.
+pub fn train_model(
+    p: &Prepared,
+    cfg: &TrainConfig,
+    stem: &str,
+    provenance: &str,
+    verify_windows: usize,
+    on_epoch: &mut dyn FnMut(&EpochStats),
+) -> Result<ModelRun> {
+    let ds = &p.ds;
+    if cfg.model.context && cfg.calendar.is_none() {
+        return Err(Error::Payload(
+            "the context features need a calendar (promotion days and holidays)".into(),
+        ));
+    }
+    let ctx = cfg.context_index();
+    let trained = train_with(ds, &p.train, &p.valid, cfg, on_epoch);
+    let arch = cfg.model.arch;
     let mut info = ModelInfo {
-        name: format!("nextevent CNN+BiGRU ({}, int8)", opts.stem),
-        architecture: format!(
-            "brand embedding {}×{} → Conv1d k3 {} ch + ReLU → BiGRU hidden {} → dense 4 → softmax (T = {WINDOW})",
-            crate::spec::BRAND_BUCKETS, opts.train.model.embed_dim, opts.train.model.conv_channels, opts.train.model.hidden
-        ),
-        trained_on: opts.provenance.clone(),
-        weights: "int8 per-channel (DequantizeLinear), calibration folded into the dense layer".into(),
-        parameters,
+        name: format!("nextevent {} ({stem}, int8)", arch.label()),
+        architecture: cfg.model.describe(),
+        trained_on: provenance.to_string(),
+        weights: "int8 per-channel (DequantizeLinear), calibration folded into the dense layer"
+            .into(),
+        parameters: cfg.model.parameters(),
         churn_threshold: 0.1,
         created: time::OffsetDateTime::now_utc().date().to_string(),
         ..Default::default()
     };
 
     // Churn threshold on validation probabilities (burn forward pass, same calibration).
-    let (vl, vy) = logits_chunked(&trained.model, &ds, &va);
+    let (vl, vy) = logits_chunked(&trained.model, ds, &p.valid, ctx.as_ref());
     let vp = crate::train::calibrated(&vl, &trained.logit_shift, trained.temperature);
     info.churn_threshold = choose_threshold(&vp, &vy);
 
@@ -221,19 +295,19 @@ pub fn run(opts: &PipelineOptions) -> Result<PipelineReport> {
         Predictor::from_onnx_bytes(&fp32)?,
         Predictor::from_onnx_bytes(&int8)?,
     );
-    let (probs32, labels) = predict_all(&p32, &ds, &te)?;
-    let (probs8, _) = predict_all(&p8, &ds, &te)?;
+    let (probs32, labels) = predict_all(&p32, ds, &p.test)?;
+    let (probs8, _) = predict_all(&p8, ds, &p.test)?;
     let test_fp32 = evaluate(&probs32, &labels);
     let test_int8 = evaluate(&probs8, &labels);
     // ECE with the temperature undone, to show what calibration bought.
     let uncal: Vec<f32> = {
-        let (l, _) = logits_chunked(&trained.model, &ds, &te);
+        let (l, _) = logits_chunked(&trained.model, ds, &p.test, ctx.as_ref());
         crate::train::calibrated(&l, &trained.logit_shift, 1.0)
     };
     let test_int8_uncalibrated_ece = evaluate(&uncal, &labels).ece;
 
-    let vrefs = &te[..opts.verify_windows.min(te.len())];
-    let (vbatch, _) = encode_windows(&ds, vrefs);
+    let vrefs = &p.test[..verify_windows.min(p.test.len())];
+    let (vbatch, _) = encode_windows(ds, vrefs, ctx.as_ref());
     let reference = trained.probabilities(&vbatch);
     let verify_fp32 = verify(&fp32, &vbatch, &reference)?;
     let verify_int8 = verify(&int8, &vbatch, &reference)?;
@@ -245,11 +319,12 @@ pub fn run(opts: &PipelineOptions) -> Result<PipelineReport> {
         ("ece".into(), test_int8.ece),
         ("test_windows".into(), test_int8.n as f64),
     ];
-    info.baselines = baseline_evals
+    info.baselines = p
+        .baselines
         .iter()
         .map(|(n, e)| (n.clone(), e.accuracy, e.macro_f1))
         .collect();
-    if let Some(b) = &bayes {
+    if let Some(b) = &p.bayes {
         info.baselines.push((
             "Bayes-optimal (generator's own process)".into(),
             b.accuracy,
@@ -258,30 +333,66 @@ pub fn run(opts: &PipelineOptions) -> Result<PipelineReport> {
     }
     let int8 = to_onnx(&trained, Weights::Int8, &info);
     let fp32 = to_onnx(&trained, Weights::Fp32, &info);
+    Ok(ModelRun {
+        reliability_uncalibrated: crate::metrics::reliability(&uncal, &labels, 15),
+        reliability_calibrated: crate::metrics::reliability(&probs8, &labels, 15),
+        trained,
+        info,
+        fp32,
+        int8,
+        test_fp32,
+        test_int8,
+        test_int8_uncalibrated_ece,
+        verify_fp32,
+        verify_int8,
+    })
+}
+
+/// Runs the whole pipeline and writes `<stem>.onnx` (int8), `<stem>.fp32.onnx`, the card
+/// (`<stem>.card.md`, `<stem>.card.json`) and its SVG plots into `out_dir`.
+pub fn run(opts: &PipelineOptions) -> Result<PipelineReport> {
+    run_with(opts, &mut |_| {})
+}
+
+/// [`run`], calling `on_epoch` after each training epoch.
+pub fn run_with(
+    opts: &PipelineOptions,
+    on_epoch: &mut dyn FnMut(&EpochStats),
+) -> Result<PipelineReport> {
+    let p = prepare(&opts.inputs, opts.train.progress)?;
+    let m = train_model(
+        &p,
+        &opts.train,
+        &opts.stem,
+        &opts.provenance,
+        opts.verify_windows,
+        on_epoch,
+    )?;
     std::fs::create_dir_all(&opts.out_dir)?;
     let onnx_path = opts.out_dir.join(format!("{}.onnx", opts.stem));
-    std::fs::write(&onnx_path, &int8)?;
-    let reliability_uncalibrated = crate::metrics::reliability(&uncal, &labels, 15);
-    let reliability_calibrated = crate::metrics::reliability(&probs8, &labels, 15);
+    std::fs::write(&onnx_path, &m.int8)?;
+    std::fs::write(
+        opts.out_dir.join(format!("{}.fp32.onnx", opts.stem)),
+        &m.fp32,
+    )?;
     let plot = |suffix: &str| opts.out_dir.join(format!("{}.{suffix}.svg", opts.stem));
-    crate::plots::curves(&plot("curves"), &trained.history, trained.best_epoch)?;
+    crate::plots::curves(&plot("curves"), &m.trained.history, m.trained.best_epoch)?;
     crate::plots::confusion(
         &plot("confusion"),
-        &test_int8.confusion.m,
-        &format!("Held-out test ({} windows), int8", test_int8.n),
+        &m.test_int8.confusion.m,
+        &format!("Held-out test ({} windows), int8", m.test_int8.n),
     )?;
     crate::plots::reliability(
         &plot("reliability"),
         &[
-            ("before temperature scaling", &reliability_uncalibrated),
-            ("after (int8, as shipped)", &reliability_calibrated),
+            ("before temperature scaling", &m.reliability_uncalibrated),
+            ("after (int8, as shipped)", &m.reliability_calibrated),
         ],
     )?;
     let plots: Vec<String> = ["curves", "confusion", "reliability"]
         .iter()
         .map(|s| format!("{}.{s}.svg", opts.stem))
         .collect();
-    std::fs::write(opts.out_dir.join(format!("{}.fp32.onnx", opts.stem)), &fp32)?;
 
     let report = PipelineReport {
         inputs: opts
@@ -290,29 +401,29 @@ pub fn run(opts: &PipelineOptions) -> Result<PipelineReport> {
             .map(|p| p.display().to_string())
             .collect(),
         provenance: opts.provenance.clone(),
-        ingest: ds.report.clone(),
-        split: split_sizes,
+        ingest: p.ds.report.clone(),
+        split: p.split.clone(),
         config: opts.train.clone(),
-        parameters,
-        history: trained.history.clone(),
-        best_epoch: trained.best_epoch,
-        train_seconds: trained.seconds,
-        class_weights: trained.class_weights,
-        temperature: trained.temperature,
-        churn_threshold: info.churn_threshold,
-        test_fp32,
-        test_int8,
-        test_int8_uncalibrated_ece,
-        baselines: baseline_evals,
-        bayes,
-        verify_fp32,
-        verify_int8,
-        bytes_fp32: fp32.len(),
-        bytes_int8: int8.len(),
+        parameters: opts.train.model.parameters(),
+        history: m.trained.history.clone(),
+        best_epoch: m.trained.best_epoch,
+        train_seconds: m.trained.seconds,
+        class_weights: m.trained.class_weights,
+        temperature: m.trained.temperature,
+        churn_threshold: m.info.churn_threshold,
+        test_fp32: m.test_fp32,
+        test_int8: m.test_int8,
+        test_int8_uncalibrated_ece: m.test_int8_uncalibrated_ece,
+        baselines: p.baselines.clone(),
+        bayes: p.bayes.clone(),
+        verify_fp32: m.verify_fp32,
+        verify_int8: m.verify_int8,
+        bytes_fp32: m.fp32.len(),
+        bytes_int8: m.int8.len(),
         onnx_path: onnx_path.display().to_string(),
         plots,
-        reliability_uncalibrated,
-        reliability_calibrated,
+        reliability_uncalibrated: m.reliability_uncalibrated,
+        reliability_calibrated: m.reliability_calibrated,
     };
     std::fs::write(
         opts.out_dir.join(format!("{}.card.json", opts.stem)),
@@ -338,7 +449,7 @@ pub fn run_record(
         ..Default::default()
     };
     let c = &r.config;
-    rec.param("architecture", "cnn_bigru");
+    rec.param("architecture", c.model.arch.as_str());
     rec.param("embed_dim", c.model.embed_dim);
     rec.param("conv_channels", c.model.conv_channels);
     rec.param("hidden", c.model.hidden);
@@ -373,12 +484,7 @@ pub fn run_record(
     rec.param("test_windows", r.split.test_windows);
     rec.param("provenance", &r.provenance);
     for h in &r.history {
-        let s = h.epoch as i64;
-        rec.metric("train_loss", h.train_loss, s);
-        rec.metric("valid_loss", h.valid_loss, s);
-        rec.metric("valid_accuracy", h.valid_accuracy, s);
-        rec.metric("valid_macro_f1", h.valid_macro_f1, s);
-        rec.metric("windows_per_second", h.windows_per_second, s);
+        rec.metrics.extend(epoch_metrics(h));
     }
     let mut eval = |prefix: &str, e: &Evaluation| {
         rec.metric(format!("{prefix}accuracy"), e.accuracy, 0);
@@ -396,16 +502,7 @@ pub fn run_record(
     eval("test_", &r.test_int8);
     eval("test_fp32_", &r.test_fp32);
     for (n, e) in &r.baselines {
-        let key: String = n
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let key = crate::tracking::metric_key(n);
         rec.metric(format!("baseline_{key}_accuracy"), e.accuracy, 0);
         rec.metric(format!("baseline_{key}_macro_f1"), e.macro_f1, 0);
     }
@@ -443,6 +540,19 @@ pub fn run_record(
     rec
 }
 
+/// One epoch's figures as tracking metrics (step = epoch), logged live during training and
+/// again (deduplicated by the tracker) in the final record.
+pub fn epoch_metrics(h: &EpochStats) -> Vec<crate::tracking::Metric> {
+    let mut rec = crate::tracking::RunRecord::default();
+    let s = h.epoch as i64;
+    rec.metric("train_loss", h.train_loss, s);
+    rec.metric("valid_loss", h.valid_loss, s);
+    rec.metric("valid_accuracy", h.valid_accuracy, s);
+    rec.metric("valid_macro_f1", h.valid_macro_f1, s);
+    rec.metric("windows_per_second", h.windows_per_second, s);
+    rec.metrics
+}
+
 /// The generator's sidecar file next to a generated CSV.
 pub fn sidecar(csv: &Path) -> PathBuf {
     let mut s = csv.as_os_str().to_owned();
@@ -454,13 +564,14 @@ pub fn sidecar(csv: &Path) -> PathBuf {
 pub fn render(r: &PipelineReport) -> String {
     let mut s = String::new();
     let e8 = &r.test_int8;
-    let _ = writeln!(s, "# Model card: nextevent CNN+BiGRU\n");
+    let label = r.config.model.arch.label();
+    let _ = writeln!(s, "# Model card: nextevent {label}\n");
     let _ = writeln!(s, "**Trained on:** {}\n", r.provenance);
     let _ = writeln!(s, "Inputs: {}", r.inputs.join(", "));
     let _ = writeln!(s, "\n## What it is\n\nPredicts the kind of a shopper's next event (view, cart, remove_from_cart, purchase) from the last T = {WINDOW} events of the session. \
-        Brand bucket (hashed, {} buckets) → learned embedding ({} dims), concatenated with {} per-event features → Conv1d (kernel 3, {} channels) + ReLU → bidirectional GRU (hidden {}) → dense → softmax. {} parameters. \
+        {label}: {}, with {} per-event features concatenated to the brand embedding. {} parameters. \
         Weights are int8 per channel through `DequantizeLinear`; class-weight prior correction and temperature scaling (T = {:.2}) are folded into the dense layer, so the probabilities are calibrated.",
-        crate::spec::BRAND_BUCKETS, r.config.model.embed_dim, FEATURES.len(), r.config.model.conv_channels, r.config.model.hidden, r.parameters, r.temperature);
+        r.config.model.describe(), FEATURES.len(), r.parameters, r.temperature);
     let _ = writeln!(
         s,
         "\nFeatures, in order: {}.",
@@ -510,8 +621,8 @@ pub fn render(r: &PipelineReport) -> String {
             e.accuracy, e.macro_f1, e.purchase_roc_auc, e.purchase_pr_auc, e.log_loss, e.ece
         );
     };
-    row(&mut s, "**CNN+BiGRU int8 (shipped)**", e8);
-    row(&mut s, "CNN+BiGRU fp32", &r.test_fp32);
+    row(&mut s, &format!("**{label} int8 (shipped)**"), e8);
+    row(&mut s, &format!("{label} fp32"), &r.test_fp32);
     for (n, e) in &r.baselines {
         row(&mut s, n, e);
     }

@@ -1,16 +1,19 @@
 //! The one encoder: the last T events of a sequence → the model's input tensors. Training,
 //! evaluation, the browser and the JS API all call this, so they cannot drift apart.
 
+use crate::context::{CalendarIndex, N_CONTEXT};
 use crate::event::{Event, EventKind};
 use crate::spec::{BRAND_BUCKETS, BRAND_HASH_SEED, N_FEATURES, WINDOW};
 
 /// Encoded inputs for a batch: `features` is `[n, WINDOW, N_FEATURES]` row-major and
-/// `brands` is `[n, WINDOW]` brand buckets, both oldest event first, left-padded.
+/// `brands` is `[n, WINDOW]` brand buckets, both oldest event first, left-padded; `context`
+/// is `[n, WINDOW, N_CONTEXT]` for models trained with a calendar, otherwise empty.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Batch {
     pub n: usize,
     pub features: Vec<f32>,
     pub brands: Vec<i64>,
+    pub context: Vec<f32>,
 }
 
 impl Batch {
@@ -20,6 +23,7 @@ impl Batch {
             n: 0,
             features: Vec::with_capacity(n * WINDOW * N_FEATURES),
             brands: Vec::with_capacity(n * WINDOW),
+            context: Vec::new(),
         }
     }
 
@@ -32,6 +36,32 @@ impl Batch {
         self.brands.resize(b0 + WINDOW, 0);
         encode_into(events, &mut self.features[f0..], &mut self.brands[b0..]);
         self.n += 1;
+    }
+
+    /// [`Batch::push`], plus the context features from `calendar` when it is given. A batch
+    /// holds context for all its windows or for none.
+    pub fn push_with(&mut self, events: &[Event], calendar: Option<&CalendarIndex>) {
+        if let Some(cal) = calendar {
+            let c0 = self.context.len();
+            self.context.resize(c0 + WINDOW * N_CONTEXT, 0.0);
+            cal.encode_into(events, WINDOW, &mut self.context[c0..]);
+        }
+        self.push(events);
+    }
+
+    /// Windows `from..to` as a batch of their own.
+    pub fn slice(&self, from: usize, to: usize) -> Batch {
+        let ctx = if self.context.is_empty() {
+            Vec::new()
+        } else {
+            self.context[from * WINDOW * N_CONTEXT..to * WINDOW * N_CONTEXT].to_vec()
+        };
+        Batch {
+            n: to - from,
+            features: self.features[from * WINDOW * N_FEATURES..to * WINDOW * N_FEATURES].to_vec(),
+            brands: self.brands[from * WINDOW..to * WINDOW].to_vec(),
+            context: ctx,
+        }
     }
 
     /// Encodes one window into a batch of one.
@@ -162,6 +192,37 @@ mod tests {
         assert_eq!(b.brands[WINDOW - 3], b.brands[WINDOW - 2]);
         assert_eq!(b.brands[WINDOW - 1], 0);
         assert_eq!(FEATURES.len(), N_FEATURES);
+    }
+
+    #[test]
+    fn context_is_encoded_beside_the_features_and_slices_with_them() {
+        let t0 = 1_574_985_600_000; // 2019-11-29 00:00 UTC, a promotion day in the example
+        let cal = crate::context::Calendar::kaggle_period_example().index();
+        let events = vec![
+            ev(t0 - 3_600_000, EventKind::View, 1, None, 1.0),
+            ev(t0 + 60_000, EventKind::Cart, 1, None, 1.0),
+        ];
+        let mut b = Batch::with_capacity(2);
+        b.push_with(&events, Some(&cal));
+        b.push_with(&events[..1], Some(&cal));
+        assert_eq!(b.context.len(), 2 * WINDOW * N_CONTEXT);
+        let ctx = |w: usize, i: usize| &b.context[(w * WINDOW + i) * N_CONTEXT..][..N_CONTEXT];
+        assert_eq!(
+            ctx(0, WINDOW - 2),
+            &[0.0, 0.0, 1.0],
+            "the day before: promo ahead"
+        );
+        assert_eq!(
+            ctx(0, WINDOW - 1),
+            &[1.0, 0.0, 1.0],
+            "on the day, with 30 November (also a promotion) ahead"
+        );
+        assert_eq!(ctx(0, 0), &[0.0, 0.0, 0.0], "padding");
+        let one = b.slice(1, 2);
+        assert_eq!(one.n, 1);
+        assert_eq!(one.context.len(), WINDOW * N_CONTEXT);
+        assert_eq!(one.features, Batch::single(&events[..1]).features);
+        assert!(Batch::single(&events).context.is_empty());
     }
 
     #[test]

@@ -77,7 +77,7 @@ pub fn influence(predictor: &Predictor, events: &[Event], base: &Prediction) -> 
         without.clear();
         without.extend_from_slice(&events[..i]);
         without.extend_from_slice(&events[i + 1..]);
-        batch.push(&without);
+        batch.push_with(&without, predictor.calendar());
     }
     let preds = predictor.run(&batch)?;
     let mut out = vec![0.0; start];

@@ -4,6 +4,7 @@
 //! # Layout
 //! - [`event`]: the events, their validation and parsing (Kaggle CSV rows, JSON).
 //! - [`spec`]: the feature spec that travels inside each model's ONNX metadata.
+//! - [`context`]: optional external context, a calendar of promotion days and holidays.
 //! - [`encode`]: the one encoder, events → model input, shared by training and inference.
 //! - [`predict`]: the predictor on tract-onnx; native and wasm32; refuses foreign specs.
 //! - [`insight`]: churn risk, favourite brand, interventions and per-event influence.
@@ -14,9 +15,10 @@
 //! - [`error`]: the error enum and `Result` alias.
 //! - `ingest`, `synth`, `model`, `train`, `export`, `metrics`, `baseline`, `card`
 //!   (feature `train`, native only): Kaggle CSV ingest, the synthetic generator, the burn
-//!   CNN+BiGRU, its training loop, int8 ONNX export with self-verification, evaluation,
-//!   baselines and the model card; `plots`: SVG learning curves, confusion, reliability;
-//!   `tracking`: MLflow over REST, or a local run folder.
+//!   networks (CNN+BiGRU and the LSTM, GRU, BiGRU, CNN it is compared with), the training
+//!   loop, int8 ONNX export with self-verification, evaluation, baselines and the model card;
+//!   `compare`: every architecture × seeds → `COMPARISON.md`; `plots`: SVG learning curves,
+//!   confusion, reliability, comparison; `tracking`: MLflow over REST, or a local run folder.
 //! - `web` (wasm32 only): the Leptos page.
 //! - `js` (wasm32, feature `embed`): the JS API for shop pages (`Predictor`, `Session`,
 //!   DOM events); JS sees `Error`s only here.
@@ -24,6 +26,7 @@
 #[cfg(all(feature = "train", target_arch = "wasm32"))]
 compile_error!("the `train` feature is native-only: it never builds for wasm32");
 
+pub mod context;
 pub mod demo;
 pub mod encode;
 pub mod error;
@@ -37,6 +40,8 @@ pub mod spec;
 pub mod baseline;
 #[cfg(feature = "train")]
 pub mod card;
+#[cfg(feature = "train")]
+pub mod compare;
 #[cfg(feature = "train")]
 pub mod export;
 #[cfg(feature = "train")]

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 /// 4×4 confusion matrix, rows = true class, columns = predicted class.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct Confusion {
     pub m: [[u64; 4]; 4],
 }
@@ -52,7 +52,7 @@ impl Confusion {
 }
 
 /// Everything measured for one model on one set of windows.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct Evaluation {
     pub n: u64,
     pub accuracy: f64,

@@ -1,6 +1,6 @@
-//! SVG plots of a training run (feature `train`, plotters): learning curves, the confusion
-//! matrix, and the reliability diagram before and after temperature scaling. Written beside
-//! the model card and logged as artifacts.
+//! SVG plots (feature `train`, plotters): a run's learning curves, confusion matrix and
+//! reliability diagram before and after temperature scaling, and the model comparison's bar
+//! chart with error bars. Written beside the model card / comparison and logged as artifacts.
 
 use std::path::Path;
 
@@ -223,6 +223,107 @@ pub fn reliability(path: &Path, series: &[(&str, &[Bin])]) -> Result<()> {
     root.present().map_err(|e| err(e.to_string()))
 }
 
+/// One bar of the comparison chart: a model's mean ± std of a metric over seeds.
+#[derive(Debug, Clone)]
+pub struct Bar {
+    pub label: String,
+    pub mean: f64,
+    pub std: f64,
+}
+
+/// Side-by-side panels (one per metric) of bars with ±1 std error bars, and dashed reference
+/// lines (baselines) across each panel.
+pub fn comparison(path: &Path, panels: &[(&str, Vec<Bar>, Vec<(String, f64)>)]) -> Result<()> {
+    let err = plot_err(path);
+    if panels.is_empty() || panels.iter().any(|p| p.1.is_empty()) {
+        return Err(err("nothing to compare".into()));
+    }
+    let width = 480 * panels.len() as u32;
+    let root = SVGBackend::new(path, (width, 420)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+    let areas = root.split_evenly((1, panels.len()));
+    let refs_colours = [RED, MAGENTA, GREEN, CYAN];
+    for (area, (title, bars, refs)) in areas.iter().zip(panels) {
+        let n = bars.len() as u32;
+        let values = bars
+            .iter()
+            .flat_map(|b| [b.mean - b.std, b.mean + b.std])
+            .chain(refs.iter().map(|r| r.1));
+        let (lo, hi) = values.fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
+        let pad = ((hi - lo) * 0.25).max(0.005);
+        let (y0, y1) = ((lo - pad).max(0.0), (hi + pad).min(1.0));
+        let mut c = ChartBuilder::on(area)
+            .caption(*title, (FONT, 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(56)
+            .build_cartesian_2d((0u32..n - 1).into_segmented(), y0..y1)
+            .map_err(|e| err(e.to_string()))?;
+        c.configure_mesh()
+            .disable_x_mesh()
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => bars
+                    .get(*i as usize)
+                    .map_or(String::new(), |b| b.label.clone()),
+                _ => String::new(),
+            })
+            .y_label_formatter(&|y| format!("{y:.3}"))
+            .draw()
+            .map_err(|e| err(e.to_string()))?;
+        c.draw_series(
+            Histogram::vertical(&c)
+                .baseline(y0)
+                .margin(14)
+                .style_func(|x, _| {
+                    if matches!(x, SegmentValue::CenterOf(0) | SegmentValue::Exact(0)) {
+                        RGBColor(33, 102, 172).filled()
+                    } else {
+                        RGBColor(146, 197, 222).filled()
+                    }
+                })
+                .data(bars.iter().enumerate().map(|(i, b)| (i as u32, b.mean))),
+        )
+        .map_err(|e| err(e.to_string()))?;
+        for (i, b) in bars.iter().enumerate() {
+            let i = i as u32;
+            c.draw_series([ErrorBar::new_vertical(
+                SegmentValue::CenterOf(i),
+                b.mean - b.std,
+                b.mean,
+                b.mean + b.std,
+                BLACK.stroke_width(2),
+                12,
+            )])
+            .map_err(|e| err(e.to_string()))?;
+        }
+        for (k, (name, v)) in refs.iter().enumerate() {
+            let colour = refs_colours[k % refs_colours.len()];
+            let v = *v;
+            c.draw_series(DashedLineSeries::new(
+                [(SegmentValue::Exact(0), v), (SegmentValue::Exact(n), v)],
+                6,
+                4,
+                colour.stroke_width(2),
+            ))
+            .map_err(|e| err(e.to_string()))?
+            .label(format!("{name} {v:.4}"))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+            });
+        }
+        if !refs.is_empty() {
+            c.configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .label_font((FONT, 12))
+                .border_style(BLACK)
+                .background_style(WHITE.mix(0.85))
+                .draw()
+                .map_err(|e| err(e.to_string()))?;
+        }
+    }
+    root.present().map_err(|e| err(e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,6 +371,33 @@ mod tests {
             .unwrap()
             .contains("perfect calibration"));
         assert!(curves(&dir.join("x.svg"), &[], 0).is_err());
+
+        let bars = vec![
+            Bar {
+                label: "CNN+BiGRU".into(),
+                mean: 0.71,
+                std: 0.004,
+            },
+            Bar {
+                label: "LSTM".into(),
+                mean: 0.70,
+                std: 0.01,
+            },
+        ];
+        let p = dir.join("cmp.svg");
+        comparison(
+            &p,
+            &[("Test macro-F1", bars, vec![("Markov-1".into(), 0.69)])],
+        )
+        .unwrap();
+        let svg = std::fs::read_to_string(&p).unwrap();
+        assert!(
+            svg.contains("Test macro-F1")
+                && svg.contains("LSTM")
+                && svg.contains("Markov-1 0.6900"),
+            "{svg}"
+        );
+        assert!(comparison(&dir.join("y.svg"), &[]).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

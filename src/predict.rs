@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use tract_onnx::prelude::*;
 
+use crate::context::{CalendarIndex, N_CONTEXT};
 use crate::encode::Batch;
 use crate::error::{Error, Result};
 use crate::event::{validate_sequence, Event, EventKind};
@@ -52,6 +53,8 @@ pub struct Predictor {
     spec: FeatureSpec,
     info: ModelInfo,
     size_bytes: usize,
+    /// The calendar of a model trained with context features.
+    calendar: Option<CalendarIndex>,
 }
 
 impl std::fmt::Debug for Predictor {
@@ -108,7 +111,7 @@ impl Predictor {
             ))
         })?;
         let (spec, info) = read_metadata(&proto)?;
-        let diff = FeatureSpec::current().differences(&spec);
+        let diff = FeatureSpec::expected_for(&spec).differences(&spec);
         if !diff.is_empty() {
             return Err(Error::SpecMismatch(diff.join("; ")));
         }
@@ -122,14 +125,25 @@ impl Predictor {
             .and_then(|m| {
                 m.with_input_fact(
                     1,
-                    i64::fact(tract_onnx::tract_core::dims!(n, WINDOW)).into(),
+                    i64::fact(tract_onnx::tract_core::dims!(n.clone(), WINDOW)).into(),
                 )
+            })
+            .and_then(|m| {
+                if spec.context.is_some() {
+                    m.with_input_fact(
+                        2,
+                        f32::fact(tract_onnx::tract_core::dims!(n, WINDOW, N_CONTEXT)).into(),
+                    )
+                } else {
+                    Ok(m)
+                }
             })
             .and_then(|m| m.into_optimized())
             .and_then(|m| m.into_runnable())
             .map_err(Error::model)?;
         Ok(Predictor {
             plan,
+            calendar: spec.context.as_ref().map(|c| c.calendar.index()),
             spec,
             info,
             size_bytes: bytes.len(),
@@ -142,6 +156,21 @@ impl Predictor {
     pub fn info(&self) -> &ModelInfo {
         &self.info
     }
+    /// The calendar whose context features this model reads, if it was trained with one;
+    /// pass it to [`Batch::push_with`] when encoding for [`Predictor::run`].
+    pub fn calendar(&self) -> Option<&CalendarIndex> {
+        self.calendar.as_ref()
+    }
+
+    /// Encodes sequences as this model expects them (with context when it reads a calendar).
+    pub fn encode(&self, sequences: &[&[Event]]) -> Batch {
+        let mut b = Batch::with_capacity(sequences.len());
+        for s in sequences {
+            b.push_with(s, self.calendar());
+        }
+        b
+    }
+
     /// Size of the ONNX file this predictor was loaded from.
     pub fn size_bytes(&self) -> usize {
         self.size_bytes
@@ -150,7 +179,7 @@ impl Predictor {
     /// Predicts the next event after `events` (oldest first).
     pub fn predict(&self, events: &[Event]) -> Result<Prediction> {
         check_sequence(events)?;
-        Ok(self.run(&Batch::single(events))?.remove(0))
+        Ok(self.run(&self.encode(&[events]))?.remove(0))
     }
 
     /// Predicts for many sequences at once; the error names the failing sequence.
@@ -173,7 +202,7 @@ impl Predictor {
                 Error::EmptySequence => Error::Payload(format!("sequence {s} is empty")),
                 other => other,
             })?;
-            batch.push(events);
+            batch.push_with(events, self.calendar());
         }
         self.run(&batch)
     }
@@ -205,10 +234,27 @@ impl Predictor {
         let f =
             Tensor::from_shape(&[n, WINDOW, N_FEATURES], &batch.features).map_err(Error::model)?;
         let b = Tensor::from_shape(&[n, WINDOW], &batch.brands).map_err(Error::model)?;
-        let out = self
-            .plan
-            .run(tvec![f.into(), b.into()])
-            .map_err(Error::model)?;
+        let mut inputs: TVec<TValue> = tvec![f.into(), b.into()];
+        match (&self.calendar, batch.context.len()) {
+            (None, 0) => {}
+            (Some(_), len) if len == n * WINDOW * N_CONTEXT => {
+                let c = Tensor::from_shape(&[n, WINDOW, N_CONTEXT], &batch.context)
+                    .map_err(Error::model)?;
+                inputs.push(c.into());
+            }
+            (Some(_), len) => {
+                return Err(Error::Shape(format!(
+                    "this model reads calendar context: {n} windows need {} context values, got {len} (encode with Predictor::encode)",
+                    n * WINDOW * N_CONTEXT
+                )))
+            }
+            (None, len) => {
+                return Err(Error::Shape(format!(
+                    "this model reads no calendar context, but the batch carries {len} context values"
+                )))
+            }
+        }
+        let out = self.plan.run(inputs).map_err(Error::model)?;
         let view = out[0].to_plain_array_view::<f32>().map_err(Error::model)?;
         if view.shape() != [n, 4] {
             return Err(Error::Model(format!(

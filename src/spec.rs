@@ -54,6 +54,17 @@ pub struct FeatureSpec {
     pub classes: Vec<String>,
     pub inputs: Vec<String>,
     pub output: String,
+    /// External context (promotion days, holidays) when the model was trained with it; the
+    /// calendar travels here so every runtime encodes the same features. Absent by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<ContextSpec>,
+}
+
+/// The context part of a spec: feature names and the calendar they are computed from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContextSpec {
+    pub features: Vec<String>,
+    pub calendar: crate::context::Calendar,
 }
 
 impl FeatureSpec {
@@ -77,6 +88,34 @@ impl FeatureSpec {
             ],
             output: "probabilities: f32 [N, 4] (calibrated softmax, class order as `classes`)"
                 .into(),
+            context: None,
+        }
+    }
+
+    /// The spec of a model trained with the context features of `calendar`: a third input
+    /// `context: f32 [N, T, 3]`.
+    pub fn with_context(calendar: crate::context::Calendar) -> Self {
+        let mut s = Self::current();
+        s.inputs.push(format!(
+            "context: f32 [N, {WINDOW}, {}]",
+            crate::context::N_CONTEXT
+        ));
+        s.context = Some(ContextSpec {
+            features: crate::context::CONTEXT_FEATURES
+                .iter()
+                .map(|f| f.to_string())
+                .collect(),
+            calendar,
+        });
+        s
+    }
+
+    /// What this build expects of a model with `model`'s spec: the current spec, with the
+    /// model's calendar when it was trained with context.
+    pub fn expected_for(model: &FeatureSpec) -> Self {
+        match &model.context {
+            Some(c) => Self::with_context(c.calendar.clone()),
+            None => Self::current(),
         }
     }
 
@@ -116,6 +155,14 @@ impl FeatureSpec {
         cmp!(classes);
         cmp!(inputs);
         cmp!(output);
+        if self.context.as_ref().map(|c| &c.features) != model.context.as_ref().map(|c| &c.features)
+        {
+            d.push(format!(
+                "context features: model has {:?}, this build has {:?}",
+                model.context.as_ref().map(|c| &c.features),
+                self.context.as_ref().map(|c| &c.features)
+            ));
+        }
         d
     }
 }
@@ -155,6 +202,19 @@ mod tests {
             "{d}"
         );
         let json = serde_json::to_string(&a).unwrap();
+        assert!(
+            !json.contains("context"),
+            "specs without context keep their old JSON"
+        );
         assert_eq!(serde_json::from_str::<FeatureSpec>(&json).unwrap(), a);
+
+        let cal = crate::context::Calendar::kaggle_period_example();
+        let c = FeatureSpec::with_context(cal);
+        assert_eq!(FeatureSpec::expected_for(&c), c);
+        assert_eq!(FeatureSpec::expected_for(&a), a);
+        assert!(a.differences(&c).join("; ").contains("context"));
+        let mut odd = c.clone();
+        odd.context.as_mut().unwrap().features.pop();
+        assert!(c.differences(&odd).join("; ").contains("context features"));
     }
 }

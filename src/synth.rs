@@ -11,8 +11,9 @@ use rand::distr::{weighted::WeightedIndex, Distribution};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{LogNormal, Zipf};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use crate::context::{Calendar, CalendarIndex};
 use crate::error::{Error, Result};
 use crate::event::{format_time, parse_kaggle_csv, Event, EventKind};
 use crate::metrics::Confusion;
@@ -160,6 +161,48 @@ impl Catalog {
     }
 }
 
+/// Optional effects in the generator's process, off by default (the shipped model's data has
+/// neither). With them, the process depends on things only context features or a brand-level
+/// signal can see, which is what the external-context and brand-embedding experiments need.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Effects {
+    /// Promotion days raise carts and purchases, the days before one hold purchases back,
+    /// holidays favour browsing.
+    #[serde(default)]
+    pub calendar: Option<Calendar>,
+    /// Each brand has a hidden appeal in [-1, 1]; carted brands with appeal raise purchases
+    /// and lower removals.
+    #[serde(default)]
+    pub brand_appeal: bool,
+}
+
+impl Effects {
+    /// The effects in the form the process evaluates quickly.
+    pub fn world(&self) -> World {
+        World {
+            calendar: self.calendar.as_ref().map(Calendar::index),
+            brand_appeal: self.brand_appeal,
+        }
+    }
+}
+
+/// [`Effects`], indexed.
+#[derive(Debug, Clone, Default)]
+pub struct World {
+    pub calendar: Option<CalendarIndex>,
+    pub brand_appeal: bool,
+}
+
+/// A brand's hidden appeal in [-1, 1] (a hash, independent of the encoder's brand buckets).
+pub fn brand_appeal(brand: &str) -> f64 {
+    let mut h: u64 = 0x9e37_79b9_7f4a_7c15;
+    for b in brand.trim().to_lowercase().bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (h % 2001) as f64 / 1000.0 - 1.0
+}
+
 /// Observable summary of a window that drives the process.
 struct WindowStats {
     last: EventKind,
@@ -206,8 +249,13 @@ fn stats(window: &[Event]) -> WindowStats {
 }
 
 /// The generator's true distribution of the next event's kind given the last `WINDOW`
-/// events (class order). The Bayes-optimal predictor is its argmax.
+/// events (class order), without optional effects. The Bayes-optimal predictor is its argmax.
 pub fn next_kind_probs(window: &[Event]) -> [f64; 4] {
+    next_kind_probs_in(window, &World::default())
+}
+
+/// [`next_kind_probs`] in a world with optional [`Effects`].
+pub fn next_kind_probs_in(window: &[Event], world: &World) -> [f64; 4] {
     let s = stats(window);
     let mut l: [f64; 4] = match s.last {
         EventKind::View => [2.0, 0.9, 0.1, -3.6],
@@ -246,6 +294,36 @@ pub fn next_kind_probs(window: &[Event]) -> [f64; 4] {
     // Remove sprees.
     if s.removes >= 2 {
         l[2] += 1.4;
+    }
+    let last = &window[window.len() - 1];
+    if let Some(cal) = &world.calendar {
+        let [promo, holiday, soon] = cal.features(last.time_ms);
+        if promo > 0.0 {
+            l[3] += 1.2;
+            l[1] += 0.5;
+            l[0] -= 0.3;
+        }
+        if holiday > 0.0 {
+            l[0] += 0.6;
+            l[3] -= 0.6;
+        }
+        if soon > 0.0 {
+            l[1] += 0.4;
+            l[3] -= 1.0;
+        }
+    }
+    if world.brand_appeal {
+        let w = &window[window.len().saturating_sub(WINDOW)..];
+        let appeal: Vec<f64> = w
+            .iter()
+            .filter(|e| e.kind == EventKind::Cart)
+            .filter_map(|e| e.brand.as_deref().map(brand_appeal))
+            .collect();
+        if !appeal.is_empty() {
+            let a = appeal.iter().sum::<f64>() / appeal.len() as f64;
+            l[3] += 1.8 * a;
+            l[2] -= 1.2 * a;
+        }
     }
     let m = l.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let e: Vec<f64> = l.iter().map(|x| (x - m).exp()).collect();
@@ -298,6 +376,8 @@ pub struct GenConfig {
     pub negative_price_rate: f64,
     /// Fraction of the time span at the end used for the Bayes-optimal figures.
     pub test_frac: f64,
+    /// Optional effects in the process (none by default).
+    pub effects: Effects,
 }
 
 impl Default for GenConfig {
@@ -309,6 +389,7 @@ impl Default for GenConfig {
             no_session_id_rate: 3e-4,
             negative_price_rate: 1e-4,
             test_frac: 0.2,
+            effects: Effects::default(),
         }
     }
 }
@@ -330,7 +411,7 @@ pub struct GenSummary {
 }
 
 /// The Bayes-optimal predictor (argmax of the true process) on the test period's windows.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Bayes {
     pub windows: u64,
     pub accuracy: f64,
@@ -342,10 +423,18 @@ pub struct Bayes {
 impl Bayes {
     /// Bayes-optimal figures on given windows (prefix, actual next kind).
     pub fn on<'a>(windows: impl Iterator<Item = (&'a [Event], EventKind)>) -> Bayes {
+        Self::on_in(windows, &World::default())
+    }
+
+    /// [`Bayes::on`] for data generated with effects.
+    pub fn on_in<'a>(
+        windows: impl Iterator<Item = (&'a [Event], EventKind)>,
+        world: &World,
+    ) -> Bayes {
         let mut c = Confusion::default();
         let mut exp = 0.0;
         for (w, y) in windows {
-            let p = next_kind_probs(w);
+            let p = next_kind_probs_in(w, world);
             let (i, m) = p
                 .iter()
                 .enumerate()
@@ -452,6 +541,7 @@ pub fn generate(cat: &Catalog, cfg: &GenConfig, out: &Path, progress: bool) -> R
             favourite: rng.random_bool(0.7).then(|| cat.random_brand(&mut rng)),
         })
         .collect();
+    let world = cfg.effects.world();
     let hours = WeightedIndex::new(HOURS).expect("hours");
     let first_kind = WeightedIndex::new(FIRST_KIND).expect("first");
     let file = std::fs::File::create(out).map_err(|e| Error::File {
@@ -535,13 +625,13 @@ pub fn generate(cat: &Catalog, cfg: &GenConfig, out: &Path, progress: bool) -> R
                 if (rows.len() as u64) >= target || rng.random_bool(stop_prob(&evs)) {
                     break;
                 }
-                let probs = next_kind_probs(&evs);
+                let probs = next_kind_probs_in(&evs, &world);
                 kind = EventKind::ALL[WeightedIndex::new(probs).expect("probs").sample(&mut rng)];
                 t += gap_ms(kind, &mut rng);
             }
             if t0 >= test_from {
                 for k in 1..evs.len() {
-                    let p = next_kind_probs(&evs[..k]);
+                    let p = next_kind_probs_in(&evs[..k], &world);
                     let (i, m) =
                         p.iter()
                             .enumerate()
@@ -654,5 +744,55 @@ mod tests {
             next_kind_probs(&carts_one_brand)[3] > next_kind_probs(&carts_mixed)[3],
             "one-brand carts raise purchase odds"
         );
+    }
+
+    #[test]
+    fn optional_effects_change_the_process_only_when_on() {
+        // 1_570_000_000_000 ms is 2019-10-02; make that day a promotion day.
+        let carts: Vec<Event> = (0..2).map(|i| ev(EventKind::Cart, "a", 4.0, i)).collect();
+        let plain = next_kind_probs(&carts);
+        assert_eq!(
+            next_kind_probs_in(&carts, &Effects::default().world()),
+            plain
+        );
+        let promo = Effects {
+            calendar: Some(Calendar {
+                promo: vec!["2019-10-02".into()],
+                holiday: vec![],
+            }),
+            brand_appeal: false,
+        };
+        assert!(next_kind_probs_in(&carts, &promo.world())[3] > plain[3]);
+        let before = Effects {
+            calendar: Some(Calendar {
+                promo: vec!["2019-10-04".into()],
+                holiday: vec![],
+            }),
+            brand_appeal: false,
+        };
+        assert!(next_kind_probs_in(&carts, &before.world())[3] < plain[3]);
+        let appeal = Effects {
+            calendar: None,
+            brand_appeal: true,
+        }
+        .world();
+        let (good, bad) = ["a", "b", "c", "d", "e", "f", "g", "h"].iter().fold(
+            (("", -2.0), ("", 2.0)),
+            |(g, b), &x| {
+                let v = brand_appeal(x);
+                (
+                    if v > g.1 { (x, v) } else { g },
+                    if v < b.1 { (x, v) } else { b },
+                )
+            },
+        );
+        let with = |brand: &str| -> Vec<Event> {
+            (0..2).map(|i| ev(EventKind::Cart, brand, 4.0, i)).collect()
+        };
+        assert!(
+            next_kind_probs_in(&with(good.0), &appeal)[3]
+                > next_kind_probs_in(&with(bad.0), &appeal)[3]
+        );
+        assert!((-1.0..=1.0).contains(&brand_appeal("runail")));
     }
 }

@@ -109,24 +109,206 @@ impl Tracker {
         }
     }
 
-    /// Logs a whole run (params, metrics, tags, artifacts) and marks it finished.
-    pub fn log_run(&self, run: &RunRecord) -> Result<Logged> {
+    /// Starts a run (status RUNNING) that params and metrics can be logged into as they
+    /// happen, e.g. once per epoch; [`ActiveRun::finish`] logs the rest and ends it.
+    pub fn start(
+        &self,
+        name: &str,
+        parent: Option<&str>,
+        tags: &[(String, String)],
+    ) -> Result<ActiveRun> {
+        let mut tags = tags.to_vec();
+        if let Some(p) = parent {
+            tags.push(("mlflow.parentRunId".into(), p.to_string()));
+        }
         match self {
-            Tracker::Mlflow(m) => m.log_run(run),
-            Tracker::Local { root, experiment } => log_local(&root.join(experiment), run),
+            Tracker::Mlflow(m) => m.start(name, &tags),
+            Tracker::Local { root, experiment } => {
+                start_local(&root.join(experiment), name, parent, &tags)
+            }
         }
     }
+
+    /// Logs a whole run (params, metrics, tags, artifacts) and marks it finished.
+    pub fn log_run(&self, run: &RunRecord) -> Result<Logged> {
+        let mut active = self.start(&run.name, run.parent.as_deref(), &run.tags)?;
+        active.finish(run)
+    }
+}
+
+/// A run that has started and not yet ended.
+#[derive(Debug)]
+pub struct ActiveRun {
+    pub run_id: String,
+    /// The server's run URL or the local folder.
+    pub location: String,
+    sink: Sink,
+    /// (key, step) of the metrics logged so far, so `finish` does not log them twice.
+    logged: std::collections::HashSet<(String, i64)>,
+    params: Vec<(String, String)>,
+}
+
+#[derive(Debug)]
+enum Sink {
+    Mlflow { m: Mlflow, artifact_uri: String },
+    Local { dir: PathBuf },
+}
+
+impl ActiveRun {
+    /// Logs params and metrics now (MLflow: `runs/log-batch` within its limits; local:
+    /// `params.json` rewritten, `metrics.csv` appended). A param already logged is skipped.
+    pub fn log(&mut self, params: &[(String, String)], metrics: &[Metric]) -> Result<()> {
+        let params: Vec<(String, String)> = params
+            .iter()
+            .filter(|(k, _)| !self.params.iter().any(|(k2, _)| k2 == k))
+            .cloned()
+            .collect();
+        for (k, v) in &params {
+            if v.len() > PARAM_VALUE_MAX {
+                return Err(tracking_err(format!(
+                    "param {k} is {} characters; MLflow accepts at most {PARAM_VALUE_MAX}",
+                    v.len()
+                )));
+            }
+        }
+        match &self.sink {
+            Sink::Mlflow { m, .. } => {
+                for body in batches(&self.run_id, &params, metrics) {
+                    m.post("runs/log-batch", &body)?;
+                }
+            }
+            Sink::Local { dir } => {
+                let mut all = self.params.clone();
+                all.extend(params.iter().cloned());
+                write_json(&dir.join("params.json"), &obj(&all))?;
+                let path = dir.join("metrics.csv");
+                let fresh = !path.exists();
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)?;
+                let mut w = csv::WriterBuilder::new()
+                    .has_headers(fresh)
+                    .from_writer(file);
+                for m in metrics {
+                    w.serialize(m).map_err(tracking_err)?;
+                }
+                w.flush()?;
+            }
+        }
+        self.params.extend(params);
+        self.logged
+            .extend(metrics.iter().map(|m| (m.key.clone(), m.step)));
+        Ok(())
+    }
+
+    /// Uploads files as artifacts under their file names.
+    pub fn artifacts(&self, paths: &[PathBuf]) -> Result<()> {
+        for a in paths {
+            match &self.sink {
+                Sink::Mlflow { m, artifact_uri } => m.put_artifact(artifact_uri, a)?,
+                Sink::Local { dir } => {
+                    let name = a.file_name().ok_or_else(|| {
+                        tracking_err(format!("artifact {} has no file name", a.display()))
+                    })?;
+                    std::fs::copy(a, dir.join("artifacts").join(name)).map_err(|e| {
+                        Error::File {
+                            path: a.display().to_string(),
+                            reason: format!("cannot copy artifact: {e}"),
+                        }
+                    })?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Logs what `run` holds that was not logged yet (params, metrics, artifacts) and ends
+    /// the run: FINISHED, or FAILED (and the error) when logging failed.
+    pub fn finish(&mut self, run: &RunRecord) -> Result<Logged> {
+        let rest: Vec<Metric> = run
+            .metrics
+            .iter()
+            .filter(|m| !self.logged.contains(&(m.key.clone(), m.step)))
+            .cloned()
+            .collect();
+        let result = self
+            .log(&run.params, &rest)
+            .and_then(|()| self.artifacts(&run.artifacts));
+        self.end(result.is_ok())?;
+        result?;
+        Ok(Logged {
+            run_id: self.run_id.clone(),
+            location: self.location.clone(),
+        })
+    }
+
+    /// Ends the run with FINISHED or FAILED.
+    pub fn end(&self, ok: bool) -> Result<()> {
+        let status = if ok { "FINISHED" } else { "FAILED" };
+        match &self.sink {
+            Sink::Mlflow { m, .. } => m
+                .post(
+                    "runs/update",
+                    &json!({"run_id": self.run_id, "status": status, "end_time": now_ms()}),
+                )
+                .map(|_| ()),
+            Sink::Local { dir } => {
+                let path = dir.join("run.json");
+                let mut v: Value = std::fs::read_to_string(&path)
+                    .ok()
+                    .and_then(|t| serde_json::from_str(&t).ok())
+                    .unwrap_or_else(|| json!({}));
+                v["status"] = json!(status);
+                v["end_time"] = json!(now_ms());
+                write_json(&path, &v)
+            }
+        }
+    }
+}
+
+/// A name as a metric key: lower-case ASCII letters and digits, everything else `_`
+/// ("last-event Markov (order 1)" → "last_event_markov__order_1_").
+pub fn metric_key(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 fn tracking_err(what: impl std::fmt::Display) -> Error {
     Error::Tracking(what.to_string())
 }
 
-fn log_local(dir: &Path, run: &RunRecord) -> Result<Logged> {
+fn obj(pairs: &[(String, String)]) -> Value {
+    Value::Object(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect(),
+    )
+}
+
+fn write_json(path: &Path, v: &Value) -> Result<()> {
+    std::fs::write(path, serde_json::to_string_pretty(v).expect("json"))?;
+    Ok(())
+}
+
+fn start_local(
+    dir: &Path,
+    name: &str,
+    parent: Option<&str>,
+    tags: &[(String, String)],
+) -> Result<ActiveRun> {
     let stamp = time::OffsetDateTime::now_utc();
-    let run_id = format!(
+    let base = format!(
         "{}-{:04}{:02}{:02}T{:02}{:02}{:02}-{:03}",
-        sanitize(&run.name),
+        sanitize(name),
         stamp.year(),
         stamp.month() as u8,
         stamp.day(),
@@ -135,49 +317,28 @@ fn log_local(dir: &Path, run: &RunRecord) -> Result<Logged> {
         stamp.second(),
         stamp.millisecond()
     );
+    // Runs started within the same millisecond (child runs of a quick comparison) stay apart.
+    let mut run_id = base.clone();
+    let mut n = 1;
+    while dir.join(&run_id).exists() {
+        n += 1;
+        run_id = format!("{base}-{n}");
+    }
     let d = dir.join(&run_id);
     std::fs::create_dir_all(d.join("artifacts"))?;
-    let obj = |pairs: &[(String, String)]| -> Value {
-        Value::Object(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                .collect(),
-        )
-    };
-    let mut tags = run.tags.clone();
-    if let Some(p) = &run.parent {
-        tags.push(("mlflow.parentRunId".into(), p.clone()));
-    }
-    let write_json = |name: &str, v: &Value| -> Result<()> {
-        std::fs::write(d.join(name), serde_json::to_string_pretty(v).expect("json"))?;
-        Ok(())
-    };
-    write_json("params.json", &obj(&run.params))?;
-    write_json("tags.json", &obj(&tags))?;
+    write_json(&d.join("params.json"), &json!({}))?;
+    write_json(&d.join("tags.json"), &obj(tags))?;
     write_json(
-        "run.json",
-        &json!({"run_id": run_id, "name": run.name, "parent": run.parent, "status": "FINISHED",
-                "end_time": now_ms()}),
+        &d.join("run.json"),
+        &json!({"run_id": run_id, "name": name, "parent": parent, "status": "RUNNING",
+                "start_time": now_ms()}),
     )?;
-    let mut w = csv::Writer::from_path(d.join("metrics.csv"))
-        .map_err(|e| tracking_err(format!("{}: {e}", d.display())))?;
-    for m in &run.metrics {
-        w.serialize(m).map_err(tracking_err)?;
-    }
-    w.flush()?;
-    for a in &run.artifacts {
-        let name = a
-            .file_name()
-            .ok_or_else(|| tracking_err(format!("artifact {} has no file name", a.display())))?;
-        std::fs::copy(a, d.join("artifacts").join(name)).map_err(|e| Error::File {
-            path: a.display().to_string(),
-            reason: format!("cannot copy artifact: {e}"),
-        })?;
-    }
-    Ok(Logged {
-        run_id,
+    Ok(ActiveRun {
         location: d.display().to_string(),
+        run_id,
+        sink: Sink::Local { dir: d },
+        logged: Default::default(),
+        params: Vec::new(),
     })
 }
 
@@ -320,53 +481,32 @@ impl Mlflow {
         Self::check(&format!("upload {name}"), status, v).map(|_| ())
     }
 
-    fn log_run(&self, run: &RunRecord) -> Result<Logged> {
-        let mut tags: Vec<Value> = run
-            .tags
+    fn start(&self, name: &str, tags: &[(String, String)]) -> Result<ActiveRun> {
+        let mut tags: Vec<Value> = tags
             .iter()
             .map(|(k, v)| json!({"key": k, "value": v}))
             .collect();
-        tags.push(json!({"key": "mlflow.runName", "value": run.name}));
+        tags.push(json!({"key": "mlflow.runName", "value": name}));
         tags.push(json!({"key": "mlflow.source.name", "value": "nextevent-train"}));
-        if let Some(p) = &run.parent {
-            tags.push(json!({"key": "mlflow.parentRunId", "value": p}));
-        }
         let created = self.post(
             "runs/create",
-            &json!({"experiment_id": self.experiment_id, "run_name": run.name,
+            &json!({"experiment_id": self.experiment_id, "run_name": name,
                     "start_time": now_ms(), "tags": tags}),
         )?;
         let run_id = str_at(&created, &["run", "info", "run_id"])?;
         let artifact_uri = str_at(&created, &["run", "info", "artifact_uri"])?;
-        let result = (|| -> Result<()> {
-            for (k, v) in &run.params {
-                if v.len() > PARAM_VALUE_MAX {
-                    return Err(tracking_err(format!(
-                        "param {k} is {} characters; MLflow accepts at most {PARAM_VALUE_MAX}",
-                        v.len()
-                    )));
-                }
-            }
-            for body in batches(&run_id, &run.params, &run.metrics) {
-                self.post("runs/log-batch", &body)?;
-            }
-            for a in &run.artifacts {
-                self.put_artifact(&artifact_uri, a)?;
-            }
-            Ok(())
-        })();
-        let status = if result.is_ok() { "FINISHED" } else { "FAILED" };
-        self.post(
-            "runs/update",
-            &json!({"run_id": run_id, "status": status, "end_time": now_ms()}),
-        )?;
-        result?;
-        Ok(Logged {
+        Ok(ActiveRun {
             location: format!(
                 "{}/#/experiments/{}/runs/{run_id}",
                 self.base, self.experiment_id
             ),
             run_id,
+            sink: Sink::Mlflow {
+                m: self.clone(),
+                artifact_uri,
+            },
+            logged: Default::default(),
+            params: Vec::new(),
         })
     }
 }
@@ -487,6 +627,56 @@ mod tests {
             std::fs::read_to_string(d.join("artifacts/model.card.md")).unwrap(),
             "# card"
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_live_local_run_shows_epochs_before_it_ends_and_logs_nothing_twice() {
+        let dir = std::env::temp_dir().join(format!("nextevent-live-{}", std::process::id()));
+        let t = Tracker::Local {
+            root: dir.clone(),
+            experiment: "exp".into(),
+        };
+        let mut run = t.start("live", None, &[]).unwrap();
+        let d = PathBuf::from(&run.location);
+        let status = |d: &Path| -> Value {
+            serde_json::from_str(&std::fs::read_to_string(d.join("run.json")).unwrap()).unwrap()
+        };
+        assert_eq!(status(&d)["status"], "RUNNING");
+        let mut rec = RunRecord {
+            name: "live".into(),
+            ..Default::default()
+        };
+        rec.param("seed", 3);
+        rec.metric("valid_macro_f1", 0.4, 1);
+        run.log(&rec.params, &rec.metrics).unwrap();
+        let csv = std::fs::read_to_string(d.join("metrics.csv")).unwrap();
+        assert_eq!(
+            csv.lines().count(),
+            2,
+            "epoch 1 is visible while the run goes on"
+        );
+        rec.metric("valid_macro_f1", 0.5, 2);
+        rec.metric("test_accuracy", 0.7, 0);
+        run.finish(&rec).unwrap();
+        let csv = std::fs::read_to_string(d.join("metrics.csv")).unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 4, "{csv}");
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|l| l.starts_with("valid_macro_f1,0.4,1"))
+                .count(),
+            1
+        );
+        assert_eq!(status(&d)["status"], "FINISHED");
+        let params: Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("params.json")).unwrap()).unwrap();
+        assert_eq!(params, json!({"seed": "3"}));
+        // A second run started in the same millisecond gets its own folder.
+        let a = t.start("same", None, &[]).unwrap();
+        let b = t.start("same", None, &[]).unwrap();
+        assert_ne!(a.location, b.location);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -13,13 +13,14 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde::Serialize;
 
+use crate::context::{Calendar, CalendarIndex};
 use crate::encode::Batch;
 use crate::ingest::{Dataset, WindowRef};
 use crate::metrics::{evaluate, Evaluation};
-use crate::model::{to_vec_f32, CnnBiGru, ModelConfig};
+use crate::model::{to_vec_f32, ModelConfig, Net};
 
 /// Hyper-parameters of one training run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct TrainConfig {
     pub model: ModelConfig,
     pub epochs: usize,
@@ -34,6 +35,20 @@ pub struct TrainConfig {
     /// Validation windows evaluated per epoch; `None` = all.
     pub valid_windows: Option<usize>,
     pub progress: bool,
+    /// The external-context calendar; required when `model.context` is on, unused otherwise.
+    #[serde(default)]
+    pub calendar: Option<Calendar>,
+}
+
+impl TrainConfig {
+    /// The calendar the encoder uses for this model: `Some` only when `model.context` is on.
+    pub fn context_index(&self) -> Option<CalendarIndex> {
+        if self.model.context {
+            Some(self.calendar.clone().unwrap_or_default().index())
+        } else {
+            None
+        }
+    }
 }
 
 impl Default for TrainConfig {
@@ -50,6 +65,7 @@ impl Default for TrainConfig {
             windows_per_epoch: None,
             valid_windows: None,
             progress: true,
+            calendar: None,
         }
     }
 }
@@ -70,7 +86,7 @@ pub struct EpochStats {
 /// `probabilities = softmax((logits + logit_shift) / temperature)`.
 #[derive(Debug)]
 pub struct Trained {
-    pub model: CnnBiGru,
+    pub model: Net,
     pub class_weights: [f32; 4],
     pub logit_shift: [f32; 4],
     pub temperature: f32,
@@ -78,34 +94,34 @@ pub struct Trained {
     pub best_epoch: usize,
     pub train_windows: usize,
     pub seconds: f64,
+    /// The calendar of a model trained with context (exported into its spec).
+    pub calendar: Option<Calendar>,
 }
 
-/// Encodes windows into one batch plus their labels.
-pub fn encode_windows(ds: &Dataset, refs: &[WindowRef]) -> (Batch, Vec<usize>) {
+/// Encodes windows into one batch plus their labels (with context from `calendar`, if given).
+pub fn encode_windows(
+    ds: &Dataset,
+    refs: &[WindowRef],
+    calendar: Option<&CalendarIndex>,
+) -> (Batch, Vec<usize>) {
     let mut b = Batch::with_capacity(refs.len());
     let mut y = Vec::with_capacity(refs.len());
     for &r in refs {
         let (w, label) = ds.window(r);
-        b.push(w);
+        b.push_with(w, calendar);
         y.push(label.index());
     }
     (b, y)
 }
 
 /// Raw logits `[n,4]` of a (non-autodiff) model, computed in chunks.
-pub fn logits(model: &CnnBiGru, batch: &Batch, device: &Device) -> Vec<f32> {
-    use crate::spec::{N_FEATURES, WINDOW};
+pub fn logits(model: &Net, batch: &Batch, device: &Device) -> Vec<f32> {
     let mut out = Vec::with_capacity(batch.n * 4);
     let chunk = 2048;
     let mut i = 0;
     while i < batch.n {
         let n = chunk.min(batch.n - i);
-        let sub = Batch {
-            n,
-            features: batch.features[i * WINDOW * N_FEATURES..(i + n) * WINDOW * N_FEATURES]
-                .to_vec(),
-            brands: batch.brands[i * WINDOW..(i + n) * WINDOW].to_vec(),
-        };
+        let sub = batch.slice(i, i + n);
         out.extend(to_vec_f32(model.forward_batch(&sub, device)));
         i += n;
     }
@@ -147,8 +163,19 @@ fn subsample(refs: &[WindowRef], n: Option<usize>, seed: u64) -> Vec<WindowRef> 
     v
 }
 
-/// Trains the CNN+BiGRU on `train` windows, validating on `valid` windows after each epoch.
+/// Trains a network of `cfg.model.arch` on `train` windows, validating on `valid` windows after each epoch.
 pub fn train(ds: &Dataset, train: &[WindowRef], valid: &[WindowRef], cfg: &TrainConfig) -> Trained {
+    train_with(ds, train, valid, cfg, &mut |_| {})
+}
+
+/// [`train`], calling `on_epoch` after each epoch's validation (live experiment tracking).
+pub fn train_with(
+    ds: &Dataset,
+    train: &[WindowRef],
+    valid: &[WindowRef],
+    cfg: &TrainConfig,
+    on_epoch: &mut dyn FnMut(&EpochStats),
+) -> Trained {
     let started = Instant::now();
     let device = Device::default();
     device.seed(cfg.seed);
@@ -173,11 +200,12 @@ pub fn train(ds: &Dataset, train: &[WindowRef], valid: &[WindowRef], cfg: &Train
         .with_weights(Some(class_weights.to_vec()))
         .init(&ad);
 
+    let ctx = cfg.context_index();
     let valid = subsample(valid, cfg.valid_windows, cfg.seed ^ 0x7a11d);
-    let (valid_batch, valid_labels) = encode_windows(ds, &valid);
+    let (valid_batch, valid_labels) = encode_windows(ds, &valid, ctx.as_ref());
 
     let mut history = Vec::new();
-    let mut best: Option<(f64, usize, CnnBiGru)> = None;
+    let mut best: Option<(f64, usize, Net)> = None;
     let mut lr = cfg.learning_rate;
     for epoch in 1..=cfg.epochs {
         let t0 = Instant::now();
@@ -201,7 +229,7 @@ pub fn train(ds: &Dataset, train: &[WindowRef], valid: &[WindowRef], cfg: &Train
         });
         let (mut loss_sum, mut seen) = (0.0f64, 0usize);
         for chunk in order.chunks(cfg.batch_size) {
-            let (batch, labels) = encode_windows(ds, chunk);
+            let (batch, labels) = encode_windows(ds, chunk, ctx.as_ref());
             let logits = model.forward_batch(&batch, &ad);
             let targets = Tensor::<1, Int>::from_data(
                 TensorData::new(
@@ -241,6 +269,7 @@ pub fn train(ds: &Dataset, train: &[WindowRef], valid: &[WindowRef], cfg: &Train
             ));
         }
         let improved = best.as_ref().is_none_or(|b| ev.macro_f1 > b.0);
+        on_epoch(&stats);
         history.push(stats);
         if improved {
             best = Some((ev.macro_f1, epoch, inner));
@@ -265,6 +294,10 @@ pub fn train(ds: &Dataset, train: &[WindowRef], valid: &[WindowRef], cfg: &Train
         best_epoch,
         train_windows: train.len(),
         seconds: started.elapsed().as_secs_f64(),
+        calendar: cfg
+            .model
+            .context
+            .then(|| cfg.calendar.clone().unwrap_or_default()),
     }
 }
 

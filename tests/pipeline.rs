@@ -113,7 +113,7 @@ fn shipped_model_beats_markov_on_a_later_period_of_generated_data() {
     let sp = split(&ds);
     let (tr, te) = (windows_of(&ds, &sp.train), windows_of(&ds, &sp.test));
     let markov = Baseline::markov(1, tr.iter().map(|&w| ds.window(w)));
-    let (batch, labels) = encode_windows(&ds, &te);
+    let (batch, labels) = encode_windows(&ds, &te, None);
     let model = evaluate(
         &Predictor::embedded().unwrap().run_raw(&batch).unwrap(),
         &labels,

@@ -1,6 +1,6 @@
-//! Experiment tracking against a real MLflow server (feature `train`): a tiny training run is
-//! logged over REST, then read back over REST — params, a metric's per-epoch history, the
-//! artifact list. Uses `MLFLOW_TRACKING_URI` when it is set (`.ci/test` starts a server);
+//! Experiment tracking against a real MLflow server (feature `train`): a tiny training run and
+//! a tiny comparison (parent run, one child per model and seed, metrics logged live per epoch)
+//! are logged over REST, then read back over REST — params, metric histories, artifact lists. Uses `MLFLOW_TRACKING_URI` when it is set (`.ci/test` starts a server);
 //! otherwise starts `mlflow server` itself (SQLite backend, local artifact root) and fails with
 //! instructions when `mlflow` is not installed.
 
@@ -11,6 +11,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use nextevent::card::{run, run_record};
+use nextevent::compare::{compare, CompareOptions, Variant};
+use nextevent::model::Arch;
 use nextevent::tracking::{Mlflow, Tracker};
 use serde_json::Value;
 
@@ -199,6 +201,119 @@ fn a_training_run_is_logged_to_a_real_mlflow_server_and_read_back_over_rest() {
     assert_eq!(
         onnx.1,
         std::fs::metadata(out.join("tracked.onnx")).unwrap().len()
+    );
+    std::fs::remove_dir_all(&out).ok();
+}
+
+#[test]
+fn a_comparison_logs_a_parent_run_with_one_live_child_per_model_and_seed() {
+    let srv = server();
+    let out = std::env::temp_dir().join(format!("nextevent-compare-{}", std::process::id()));
+    let base = common::tiny_pipeline(0, 2, &out, "unused");
+    let opts = CompareOptions {
+        inputs: base.inputs.clone(),
+        out_dir: out.clone(),
+        name: "comparison".into(),
+        title: "Test comparison".into(),
+        variants: Variant::archs(&[Arch::CnnBiGru, Arch::Lstm]),
+        seeds: vec![1, 2],
+        train: base.train.clone(),
+        provenance: "the real sample (test)".into(),
+        timing_windows: 20,
+        command: "test".into(),
+    };
+    let experiment = format!("nextevent-compare-test-{}", std::process::id());
+    let tracker = Tracker::Mlflow(Mlflow::connect(&srv.uri, &experiment).unwrap());
+    let report = compare(&opts, &tracker).unwrap();
+    assert_eq!(report.runs.len(), 4);
+    assert_eq!(report.summary.len(), 2);
+    assert!(report.summary.iter().all(|s| s.macro_f1.n == 2));
+    let md = std::fs::read_to_string(out.join("COMPARISON.md")).unwrap();
+    assert!(md.contains("| CNN+BiGRU |") && md.contains("| LSTM |") && md.contains(&report.answer));
+    assert!(std::fs::read_to_string(out.join("comparison.svg"))
+        .unwrap()
+        .contains("Test macro-F1"));
+
+    let m = Mlflow::connect(&srv.uri, &experiment).unwrap();
+    let parent = report.parent_run.clone().unwrap();
+    let found = m
+        .post(
+            "runs/search",
+            &serde_json::json!({
+                "experiment_ids": [m.experiment_id],
+                "filter": format!("tags.mlflow.parentRunId = '{parent}'"),
+                "max_results": 100
+            }),
+        )
+        .unwrap();
+    let children = found["runs"].as_array().unwrap();
+    assert_eq!(children.len(), 4, "one child per model and seed");
+    let mut names: Vec<&str> = children
+        .iter()
+        .map(|r| r["info"]["run_name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "cnn_bigru seed 1",
+            "cnn_bigru seed 2",
+            "lstm seed 1",
+            "lstm seed 2"
+        ]
+    );
+    for r in &report.runs {
+        let id = r.run_id.as_deref().unwrap();
+        // Per-epoch metrics were logged as each epoch ended, before the test evaluation.
+        let hist = |key: &str| -> Vec<(i64, i64)> {
+            m.get(
+                "metrics/get-history",
+                &[("run_id", id), ("metric_key", key)],
+                false,
+            )
+            .unwrap()
+            .unwrap()["metrics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| {
+                    (
+                        x["step"].as_i64().unwrap(),
+                        x["timestamp"].as_i64().unwrap(),
+                    )
+                })
+                .collect()
+        };
+        let epochs = hist("valid_macro_f1");
+        assert_eq!(epochs.len(), r.epochs_run, "{id}");
+        let tested = hist("test_macro_f1")[0].1;
+        assert!(
+            epochs.iter().all(|(_, t)| *t < tested),
+            "{epochs:?} vs {tested}"
+        );
+        let arts = m
+            .get("artifacts/list", &[("run_id", id)], false)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            arts["files"][0]["path"],
+            format!("{}-s{}.onnx", r.variant, r.seed)
+        );
+    }
+    let arts = m
+        .get("artifacts/list", &[("run_id", parent.as_str())], false)
+        .unwrap()
+        .unwrap();
+    let mut files: Vec<&str> = arts["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        ["COMPARISON.md", "comparison.json", "comparison.svg"]
     );
     std::fs::remove_dir_all(&out).ok();
 }

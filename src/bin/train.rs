@@ -1,12 +1,16 @@
 //! `nextevent-train`: the native training toolkit's command line (feature `train`):
-//! generate synthetic data, ingest Kaggle CSVs, train + export + card, and `ship`.
+//! generate synthetic data, ingest Kaggle CSVs, train + export + card, `ship`, and `compare`
+//! (every architecture × seeds → models/COMPARISON.md).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use nextevent::card::{run, run_record, sidecar, PipelineOptions};
-use nextevent::model::ModelConfig;
+use nextevent::card::{epoch_metrics, run_record, run_with, sidecar, PipelineOptions};
+use nextevent::compare::{compare, CompareOptions, Variant};
+use nextevent::context::Calendar;
+use nextevent::model::{Arch, ModelConfig};
+use nextevent::synth::Effects;
 use nextevent::synth::{generate, Catalog, GenConfig};
 use nextevent::tracking::Tracker;
 use nextevent::train::TrainConfig;
@@ -15,7 +19,7 @@ use nextevent::train::TrainConfig;
 #[command(
     name = "nextevent-train",
     version,
-    about = "Train, export and evaluate nextevent's CNN+BiGRU next-event model"
+    about = "Train, export, evaluate and compare nextevent's next-event models (CNN+BiGRU, LSTM, GRU, BiGRU, CNN)"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -59,12 +63,41 @@ struct TrainArgs {
     conv_channels: usize,
     #[arg(long, default_value_t = 8)]
     embed_dim: usize,
+    /// Train with external context: this calendar's promotion days and holidays (`date,kind`
+    /// CSV or JSON) become features, and the calendar is stored in the model's spec.
+    #[arg(long)]
+    calendar: Option<PathBuf>,
+    /// Add the window's mean brand embedding to the head's input.
+    #[arg(long)]
+    brand_pool: bool,
+    /// Architecture: cnn_bigru (shipped), lstm, gru, bigru or cnn.
+    #[arg(long, default_value = "cnn_bigru", value_parser = parse_arch)]
+    arch: Arch,
     /// One line on where the data came from, for the model card.
     #[arg(long)]
     provenance: Option<String>,
+    /// Local run folders when MLFLOW_TRACKING_URI is not set.
+    #[arg(long, default_value = "target/nextevent-runs")]
+    runs_dir: PathBuf,
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
+}
+
+fn parse_arch(s: &str) -> Result<Arch, String> {
+    Arch::parse(s).ok_or_else(|| {
+        format!(
+            "unknown architecture {s:?}; expected one of {}",
+            Arch::ALL.map(|a| a.as_str()).join(", ")
+        )
+    })
+}
+
+fn parse_list<T>(s: &str, one: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, String> {
+    s.split(',')
+        .filter(|x| !x.trim().is_empty())
+        .map(|x| one(x.trim()))
+        .collect()
 }
 
 #[derive(Subcommand)]
@@ -77,6 +110,15 @@ enum Cmd {
         seed: u64,
         #[arg(long)]
         out: PathBuf,
+        /// Put a promotion/holiday calendar (`date,kind` CSV or JSON) into the process.
+        #[arg(long)]
+        calendar: Option<PathBuf>,
+        /// Put the example Kaggle-period calendar into the process.
+        #[arg(long, conflicts_with = "calendar")]
+        example_calendar: bool,
+        /// Give each brand a hidden appeal that moves purchases after carting it.
+        #[arg(long)]
+        brand_appeal: bool,
         #[command(flatten)]
         shared: Shared,
     },
@@ -88,6 +130,61 @@ enum Cmd {
         #[command(flatten)]
         args: TrainArgs,
     },
+    /// Train every architecture with several seeds on the same data, split and budget; write
+    /// `<out-dir>/COMPARISON.md`, `comparison.json` and `comparison.svg`; track a parent run
+    /// with a child per model and seed. Without FILES, generates `--rows` rows first
+    /// (defaults: 1 M rows, 3 seeds, up to 4 epochs of 150,000 windows, 20,000 validation).
+    Compare {
+        files: Vec<PathBuf>,
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+        /// Seed of the generated data (the models' seeds are `--seeds`).
+        #[arg(long, default_value_t = 7)]
+        data_seed: u64,
+        #[arg(long, default_value = "target/nextevent-data")]
+        data_dir: PathBuf,
+        /// Architectures, comma-separated.
+        #[arg(long, default_value = "cnn_bigru,lstm,gru,bigru,cnn", value_parser = |s: &str| parse_list(s, parse_arch))]
+        archs: std::vec::Vec<Arch>,
+        /// Seeds, comma-separated (at least 3 for a standard deviation worth reading).
+        #[arg(long, default_value = "1,2,3", value_parser = |s: &str| parse_list(s, |x| x.parse::<u64>().map_err(|e| format!("{x}: {e}"))))]
+        seeds: std::vec::Vec<u64>,
+        /// File name stem of the outputs (`<NAME>.md`, `<name>.json`, `<name>.svg`).
+        #[arg(long, default_value = "comparison")]
+        name: String,
+        /// Single-window predictions timed per model.
+        #[arg(long, default_value_t = 300)]
+        timing_windows: usize,
+        #[command(flatten)]
+        shared: Shared,
+        #[command(flatten)]
+        args: TrainArgs,
+    },
+    /// The seed's future work, first step: on data generated with a promotion calendar and
+    /// brand appeal in its process, train CNN+BiGRU plain, with the calendar's context
+    /// features, and with the pooled brand embedding (3 seeds each, same budget) → writes
+    /// `<out-dir>/EXPERIMENTS.md`, `experiments.json`, `experiments.svg`.
+    Experiments {
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+        #[arg(long, default_value_t = 11)]
+        data_seed: u64,
+        #[arg(long, default_value = "target/nextevent-data")]
+        data_dir: PathBuf,
+        #[arg(long, default_value = "1,2,3", value_parser = |s: &str| parse_list(s, |x| x.parse::<u64>().map_err(|e| format!("{x}: {e}"))))]
+        seeds: std::vec::Vec<u64>,
+        #[arg(long, default_value = "experiments")]
+        name: String,
+        #[arg(long, default_value_t = 300)]
+        timing_windows: usize,
+        #[command(flatten)]
+        shared: Shared,
+        #[command(flatten)]
+        args: TrainArgs,
+    },
+    /// Re-render a comparison's Markdown and chart from its JSON (e.g. models/comparison.json)
+    /// with this build's wording, without retraining.
+    Render { json: PathBuf },
     /// Regenerate the shipped model: generate data, then train into models/ (defaults:
     /// 1.5 M rows, up to 10 epochs of 300,000 windows, 50,000 validation windows per epoch).
     Ship {
@@ -102,13 +199,18 @@ enum Cmd {
     },
 }
 
-fn train_config(a: &TrainArgs) -> TrainConfig {
-    TrainConfig {
+fn train_config(a: &TrainArgs) -> nextevent::Result<TrainConfig> {
+    let calendar = a.calendar.as_deref().map(Calendar::load).transpose()?;
+    Ok(TrainConfig {
         model: ModelConfig {
+            arch: a.arch,
             embed_dim: a.embed_dim,
             conv_channels: a.conv_channels,
             hidden: a.hidden,
+            context: calendar.is_some(),
+            brand_pool: a.brand_pool,
         },
+        calendar,
         epochs: a.epochs.unwrap_or(8),
         batch_size: a.batch_size,
         seed: a.seed,
@@ -116,14 +218,21 @@ fn train_config(a: &TrainArgs) -> TrainConfig {
         valid_windows: a.valid_windows,
         progress: !a.quiet,
         ..TrainConfig::default()
-    }
+    })
 }
 
-fn gen(rows: u64, seed: u64, out: &std::path::Path, shared: &Shared) -> nextevent::Result<()> {
+fn gen(
+    rows: u64,
+    seed: u64,
+    out: &std::path::Path,
+    shared: &Shared,
+    effects: Effects,
+) -> nextevent::Result<()> {
     let cat = Catalog::load(&shared.products, &shared.sample, seed)?;
     let cfg = GenConfig {
         rows,
         seed,
+        effects,
         ..GenConfig::default()
     };
     let t = std::time::Instant::now();
@@ -152,17 +261,28 @@ fn train_and_report(
         inputs: files,
         out_dir: a.out_dir.clone(),
         stem: a.stem.clone(),
-        train: train_config(a),
+        train: train_config(a)?,
         verify_windows: 2048,
         provenance: a.provenance.clone().unwrap_or(default_provenance),
     };
-    let tracker = Tracker::from_env("nextevent", &a.out_dir.join("runs"))?;
-    let r = run(&opts)?;
-    let logged = tracker.log_run(&run_record(
-        &r,
-        &opts,
-        &format!("cnn_bigru seed {}", a.seed),
-    ))?;
+    let tracker = Tracker::from_env("nextevent", &a.runs_dir)?;
+    let name = format!("{} seed {}", a.arch, a.seed);
+    // Started before training so each epoch's figures appear in the tracker as it ends.
+    let mut active = tracker.start(&name, None, &[])?;
+    let mut live_err = None;
+    let r = run_with(&opts, &mut |h| {
+        if let Err(e) = active.log(&[], &epoch_metrics(h)) {
+            live_err.get_or_insert(e);
+        }
+    });
+    let r = match (r, live_err) {
+        (Ok(r), None) => r,
+        (Ok(_), Some(e)) | (Err(e), _) => {
+            let _ = active.end(false);
+            return Err(e);
+        }
+    };
+    let logged = active.finish(&run_record(&r, &opts, &name))?;
     eprintln!(
         "tracked in {}: run {} ({})",
         tracker.describe(),
@@ -180,6 +300,35 @@ fn train_and_report(
     Ok(())
 }
 
+/// The default budget of every model in a comparison: up to 4 epochs of 150,000 windows,
+/// 20,000 validation windows per epoch.
+fn comparison_budget(args: &mut TrainArgs) {
+    args.windows_per_epoch = args.windows_per_epoch.or(Some(150_000));
+    args.valid_windows = args.valid_windows.or(Some(20_000));
+    args.epochs = args.epochs.or(Some(4));
+}
+
+/// Runs a comparison tracked under `experiment` and says where everything went.
+fn run_comparison(
+    opts: &CompareOptions,
+    experiment: &str,
+    runs_dir: &std::path::Path,
+) -> nextevent::Result<()> {
+    let tracker = Tracker::from_env(experiment, runs_dir)?;
+    let r = compare(opts, &tracker)?;
+    eprintln!(
+        "{}\nwrote {}/{}.md, {}.json, {}.svg; tracked in {} (parent run {})",
+        r.answer,
+        opts.out_dir.display(),
+        opts.name.to_uppercase(),
+        opts.name,
+        opts.name,
+        tracker.describe(),
+        r.parent_run.as_deref().unwrap_or("–")
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
@@ -187,8 +336,26 @@ fn main() -> ExitCode {
             rows,
             seed,
             out,
+            calendar,
+            example_calendar,
+            brand_appeal,
             shared,
-        } => gen(rows, seed, &out, &shared),
+        } => (|| {
+            let calendar = match calendar {
+                Some(p) => Some(Calendar::load(&p)?),
+                None => example_calendar.then(Calendar::kaggle_period_example),
+            };
+            gen(
+                rows,
+                seed,
+                &out,
+                &shared,
+                Effects {
+                    calendar,
+                    brand_appeal,
+                },
+            )
+        })(),
         Cmd::Ingest { files } => {
             nextevent::ingest::ingest(&files, true).map(|ds| println!("{}", ds.report))
         }
@@ -203,6 +370,109 @@ fn main() -> ExitCode {
             );
             train_and_report(files, &args, p)
         }
+        Cmd::Compare {
+            files,
+            rows,
+            data_seed,
+            data_dir,
+            archs,
+            seeds,
+            name,
+            timing_windows,
+            shared,
+            mut args,
+        } => (|| {
+            comparison_budget(&mut args);
+            let (inputs, provenance) = if files.is_empty() {
+                std::fs::create_dir_all(&data_dir)?;
+                let out = data_dir.join(format!("generated-{rows}-seed{data_seed}.csv.gz"));
+                if !out.exists() || !sidecar(&out).exists() {
+                    gen(rows, data_seed, &out, &shared, Effects::default())?;
+                }
+                (vec![out], format!("SYNTHETIC data: {rows} Kaggle-schema rows from nextevent's generator (seed {data_seed}), real product ids, brands and prices; not the real dataset"))
+            } else {
+                let p = format!(
+                    "{} (Kaggle schema)",
+                    files
+                        .iter()
+                        .map(|f| f.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                (files, p)
+            };
+            let opts = CompareOptions {
+                inputs,
+                out_dir: args.out_dir.clone(),
+                name,
+                title: "Model comparison: CNN+BiGRU vs LSTM, GRU, BiGRU, CNN and baselines".into(),
+                variants: Variant::archs(&archs),
+                seeds,
+                train: train_config(&args)?,
+                provenance: args.provenance.clone().unwrap_or(provenance),
+                timing_windows,
+                command: std::env::args().collect::<Vec<_>>().join(" "),
+            };
+            run_comparison(&opts, "nextevent-comparison", &args.runs_dir)
+        })(),
+        Cmd::Experiments {
+            rows,
+            data_seed,
+            data_dir,
+            seeds,
+            name,
+            timing_windows,
+            shared,
+            mut args,
+        } => (|| {
+            comparison_budget(&mut args);
+            // `--calendar` (default: the example Kaggle-period calendar) is both the
+            // generator's and the context features'.
+            let calendar = args.calendar.clone();
+            let cal = match &calendar {
+                Some(p) => Calendar::load(p)?,
+                None => Calendar::kaggle_period_example(),
+            };
+            std::fs::create_dir_all(&data_dir)?;
+            let tag = if calendar.is_some() {
+                "custom"
+            } else {
+                "example"
+            };
+            let out = data_dir.join(format!("effects-{tag}-{rows}-seed{data_seed}.csv.gz"));
+            let effects = Effects {
+                calendar: Some(cal.clone()),
+                brand_appeal: true,
+            };
+            if !out.exists() || !sidecar(&out).exists() {
+                gen(rows, data_seed, &out, &shared, effects)?;
+            }
+            let mut train = train_config(&args)?;
+            train.calendar = Some(cal);
+            let a = args.arch;
+            let opts = CompareOptions {
+                inputs: vec![out],
+                out_dir: args.out_dir.clone(),
+                name,
+                title: format!("Experiments: external context and a session-level brand embedding ({})", a.label()),
+                variants: vec![
+                    Variant::new(a, false, false),
+                    Variant::new(a, true, false),
+                    Variant::new(a, false, true),
+                ],
+                seeds,
+                train,
+                provenance: args.provenance.clone().unwrap_or(format!(
+                    "SYNTHETIC data: {rows} Kaggle-schema rows from nextevent's generator (seed {data_seed}) WITH a promotion/holiday calendar and per-brand appeal in its process"
+                )),
+                timing_windows,
+                command: std::env::args().collect::<Vec<_>>().join(" "),
+            };
+            run_comparison(&opts, "nextevent-experiments", &args.runs_dir)
+        })(),
+        Cmd::Render { json } => {
+            nextevent::compare::rerender(&json).map(|r| eprintln!("{}", r.answer))
+        }
         Cmd::Ship {
             rows,
             data_dir,
@@ -215,7 +485,7 @@ fn main() -> ExitCode {
             std::fs::create_dir_all(&data_dir)?;
             let out = data_dir.join(format!("generated-{rows}-seed{}.csv.gz", args.seed));
             if !out.exists() || !sidecar(&out).exists() {
-                gen(rows, args.seed, &out, &shared)?;
+                gen(rows, args.seed, &out, &shared, Effects::default())?;
             }
             let p = format!(
                 "SYNTHETIC data: {rows} Kaggle-schema rows from nextevent's generator (seed {}), with real product ids, brands and prices from the shop's product table and the 4,995-row real sample; not the real 20.7 M-row dataset",

@@ -242,7 +242,7 @@ fn Demo(predictor: Predictor, load_ms: f64) -> impl IntoView {
                                     let a = (d.abs() / max).min(1.0);
                                     let colour = if d >= 0.0 { format!("rgba(6,118,71,{a:.2})") } else { format!("rgba(180,35,24,{a:.2})") };
                                     view! {
-                                        <li class="cell" data-event=i data-delta=d.to_string() style=format!("background:{colour}")
+                                        <li class="cell" data-event=i data-delta=d.to_string() style:background=colour
                                             title=format!("Event {}: {:+.1} points of P(purchase)", i + 1, d * 100.0)>
                                             <span class="n">{i + 1}</span>
                                             <span class="d">{format!("{:+.1}", d * 100.0)}</span>
@@ -324,7 +324,7 @@ fn Demo(predictor: Predictor, load_ms: f64) -> impl IntoView {
                                     view! {
                                         <div class="bar" class:top=prediction.next == k data-kind=k.as_str() data-p=p.to_string()>
                                             <span class="label">{k.as_str()}</span>
-                                            <span class="track"><span class=format!("fill {}", kind_class(k)) style=format!("width:{:.1}%", p * 100.0)></span></span>
+                                            <span class="track"><span class=format!("fill {}", kind_class(k)) style:width=format!("{:.1}%", p * 100.0)></span></span>
                                             <span class="value">{pct(p)}</span>
                                         </div>
                                     }
@@ -406,7 +406,7 @@ fn ReplayPanel(
                 {replay.steps.iter().map(|s| view! {
                     <li class:current=s.seen == at class:hit=s.hit() == Some(true) title=format!("After event {}: {} {:.0} %; actually {}", s.seen, s.prediction.next.as_str(), s.prediction.confidence * 100.0, s.actual.map_or("end", |k| k.as_str()))>
                         <span class="stack">
-                            {EventKind::ALL.iter().map(|&k| view! { <span class=kind_class(k) style=format!("height:{:.1}%", s.prediction.p(k) * 100.0)></span> }).collect_view()}
+                            {EventKind::ALL.iter().map(|&k| view! { <span class=kind_class(k) style:height=format!("{:.1}%", s.prediction.p(k) * 100.0)></span> }).collect_view()}
                         </span>
                         <span class="actual">{s.actual.map_or("·", |k| &k.as_str()[..1])}</span>
                     </li>

@@ -81,6 +81,7 @@ pub fn tiny_pipeline(
                 embed_dim: 4,
                 conv_channels: 8,
                 hidden: 8,
+                ..Default::default()
             },
             epochs,
             seed,

@@ -1,7 +1,9 @@
 // Test helpers: serve dist/ on 127.0.0.1 (Python's http.server) and launch headless Chromium.
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
+import { extname, join, normalize } from 'node:path';
 import { chromium } from 'playwright-core';
 
 export const root = new URL('../../', import.meta.url).pathname;
@@ -23,6 +25,31 @@ export async function serve(dir) {
     await new Promise((r) => setTimeout(r, 100));
   }
   return { url, stop: () => proc.kill() };
+}
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm', '.css': 'text/css', '.json': 'application/json',
+  '.svg': 'image/svg+xml', '.png': 'image/png', '.ts': 'text/plain',
+};
+
+/** A static server for `dir` that sends `headers` with every response (e.g. a CSP). */
+export async function serveWithHeaders(dir, headers) {
+  const server = createHttpServer((req, res) => {
+    let path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    if (path.includes('..')) { res.writeHead(400).end(); return; }
+    let file = join(dir, path);
+    try { if (statSync(file).isDirectory()) file = join(file, 'index.html'); } catch { /* 404 below */ }
+    try {
+      const body = readFileSync(file);
+      res.writeHead(200, { 'Content-Type': TYPES[extname(file)] || 'application/octet-stream', ...headers });
+      res.end(body);
+    } catch {
+      res.writeHead(404, headers).end('not found');
+    }
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${server.address().port}/`, stop: () => server.close() };
 }
 
 export async function launch() {

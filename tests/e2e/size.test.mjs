@@ -24,7 +24,7 @@ function weigh(files) {
 }
 
 test('first-visit download stays within 5 % of the recorded gzip budget', () => {
-  const top = readdirSync(dist).filter((f) => /\.(html|js|wasm|css)$/.test(f));
+  const top = readdirSync(dist).filter((f) => /\.(html|js|wasm|css|svg)$/.test(f));
   const demo = weigh(top);
   const embed = weigh(['embed/nextevent.js', 'embed/nextevent_bg.wasm', 'embed/next-event-predictor.js']);
   console.log(`demo: ${demo.raw} B raw, ${demo.gzip} B gzip, ${demo.brotli} B brotli`);

@@ -43,8 +43,15 @@ function showOutlook(d) {
     row.className = 'prob' + (k === d.next ? ' top' : '');
     row.dataset.kind = k;
     row.dataset.p = p;
-    row.innerHTML = `<span class="k"></span><span class="bar"><span style="width:${(p * 100).toFixed(1)}%"></span></span><span class="v">${(p * 100).toFixed(1)} %</span>`;
-    row.querySelector('.k').textContent = k;
+    // Built node by node, widths set through the CSSOM: the page works under a strict
+    // Content-Security-Policy (no inline style attributes).
+    const label = Object.assign(document.createElement('span'), { className: 'k', textContent: k });
+    const bar = Object.assign(document.createElement('span'), { className: 'bar' });
+    const fill = document.createElement('span');
+    fill.style.width = `${(p * 100).toFixed(1)}%`;
+    bar.append(fill);
+    const value = Object.assign(document.createElement('span'), { className: 'v', textContent: `${(p * 100).toFixed(1)} %` });
+    row.append(label, bar, value);
     return row;
   }));
   status.textContent = `After ${d.observed} event${d.observed === 1 ? '' : 's'}: most likely ${d.next} (${(d.confidence * 100).toFixed(0)} %).`;
