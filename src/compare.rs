@@ -322,7 +322,12 @@ pub fn compare(opts: &CompareOptions, tracker: &Tracker) -> Result<ComparisonRep
     run_params(&mut parent_rec, &opts.train, &p);
     parent.log(&parent_rec.params, &[])?;
 
-    let scratch = std::env::temp_dir().join(format!("nextevent-compare-{}", std::process::id()));
+    // Child runs' ONNX files wait here for upload; unique per comparison, removed at the end.
+    let scratch = std::env::temp_dir().join(format!(
+        "nextevent-compare-onnx-{}-{}",
+        std::process::id(),
+        time::OffsetDateTime::now_utc().unix_timestamp_nanos()
+    ));
     std::fs::create_dir_all(&scratch)?;
     let mut runs = Vec::new();
     for v in &opts.variants {

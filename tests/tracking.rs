@@ -208,7 +208,8 @@ fn a_training_run_is_logged_to_a_real_mlflow_server_and_read_back_over_rest() {
 #[test]
 fn a_comparison_logs_a_parent_run_with_one_live_child_per_model_and_seed() {
     let srv = server();
-    let out = std::env::temp_dir().join(format!("nextevent-compare-{}", std::process::id()));
+    let out =
+        std::env::temp_dir().join(format!("nextevent-tracking-compare-{}", std::process::id()));
     let base = common::tiny_pipeline(0, 2, &out, "unused");
     let opts = CompareOptions {
         inputs: base.inputs.clone(),

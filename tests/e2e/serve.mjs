@@ -52,11 +52,12 @@ export async function serveWithHeaders(dir, headers) {
   return { url: `http://127.0.0.1:${server.address().port}/`, stop: () => server.close() };
 }
 
-export async function launch() {
+/** Headless Chromium; `extra` adds command-line flags (e.g. `--js-flags=--expose-gc`). */
+export async function launch(extra = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', ...extra],
   });
 }
 
