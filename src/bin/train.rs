@@ -93,6 +93,10 @@ fn parse_arch(s: &str) -> Result<Arch, String> {
     })
 }
 
+fn parse_seeds(s: &str) -> Result<Vec<u64>, String> {
+    parse_list(s, |x| x.parse::<u64>().map_err(|e| format!("{x}: {e}")))
+}
+
 fn parse_list<T>(s: &str, one: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, String> {
     s.split(',')
         .filter(|x| !x.trim().is_empty())
@@ -147,7 +151,7 @@ enum Cmd {
         #[arg(long, default_value = "cnn_bigru,lstm,gru,bigru,cnn", value_parser = |s: &str| parse_list(s, parse_arch))]
         archs: std::vec::Vec<Arch>,
         /// Seeds, comma-separated (at least 3 for a standard deviation worth reading).
-        #[arg(long, default_value = "1,2,3", value_parser = |s: &str| parse_list(s, |x| x.parse::<u64>().map_err(|e| format!("{x}: {e}"))))]
+        #[arg(long, default_value = "1,2,3", value_parser = parse_seeds)]
         seeds: std::vec::Vec<u64>,
         /// File name stem of the outputs (`<NAME>.md`, `<name>.json`, `<name>.svg`).
         #[arg(long, default_value = "comparison")]
@@ -171,7 +175,7 @@ enum Cmd {
         data_seed: u64,
         #[arg(long, default_value = "target/nextevent-data")]
         data_dir: PathBuf,
-        #[arg(long, default_value = "1,2,3", value_parser = |s: &str| parse_list(s, |x| x.parse::<u64>().map_err(|e| format!("{x}: {e}"))))]
+        #[arg(long, default_value = "1,2,3", value_parser = parse_seeds)]
         seeds: std::vec::Vec<u64>,
         #[arg(long, default_value = "experiments")]
         name: String,
