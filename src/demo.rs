@@ -436,7 +436,13 @@ mod tests {
         assert_eq!(steps.len(), events.len());
         for (k, s) in steps.iter().enumerate() {
             assert_eq!(s.seen, k + 1);
-            assert_eq!(s.prediction, p.predict(&events[..=k]).unwrap());
+            // replay runs one batch; a lone prediction runs the batch-1 plan, whose kernels
+            // may round differently in the last bits.
+            let alone = p.predict(&events[..=k]).unwrap();
+            for (a, b) in s.prediction.probabilities.iter().zip(alone.probabilities) {
+                assert!((a - b).abs() < 1e-6, "step {k}: {a} vs {b}");
+            }
+            assert_eq!(s.prediction.next, alone.next);
             assert_eq!(s.actual, events.get(k + 1).map(|e| e.kind));
         }
         assert_eq!(steps.last().unwrap().hit(), None);

@@ -40,6 +40,15 @@ export interface Outlook {
   influence?: number[];
 }
 export interface PredictOptions { influence?: boolean }
+/** The model's input tensors, as `Predictor.encode` makes them (see the model's ONNX inputs). */
+export interface EncodedBatch {
+  /** Number of windows. */
+  n: number;
+  /** `features` input, f32 [n, 16, 16], row-major. */
+  features: Float32Array;
+  /** `brand_bucket` input, i64 [n, 16]. */
+  brands: BigInt64Array;
+}
 export interface PredictorOptions { threshold?: number }
 /** `target`: where `nextevent:*` events are dispatched (default `window`; `null`: none). */
 export interface SessionOptions { threshold?: number; target?: EventTarget | null }
@@ -119,7 +128,25 @@ fn threshold_option(options: &JsValue, default: f32) -> Result<f32, JsError> {
     check_threshold(x).map_err(js_err)
 }
 
-/// One JS value → an event, naming `index` and the field on error.
+/// The fields an event may carry; anything else on the object is ignored.
+const FIELDS: [&str; 6] = [
+    "event_time",
+    "event_type",
+    "product_id",
+    "price",
+    "brand",
+    "category_code",
+];
+
+thread_local! {
+    /// The field names as JS strings, made once: a property read then costs one boundary
+    /// crossing instead of also encoding the name.
+    static KEYS: [JsValue; 6] = FIELDS.map(JsValue::from_str);
+}
+
+/// One JS value → an event, naming `index` and the field on error. Reads the six known
+/// fields (one `Reflect.get` each) into a JSON object and hands it to the same parser as
+/// the JSON API, so both accept and refuse exactly the same things.
 fn event_from_js(index: usize, v: &JsValue) -> crate::Result<Event> {
     if !v.is_object() || Array::is_array(v) {
         return Err(Error::event(
@@ -128,67 +155,98 @@ fn event_from_js(index: usize, v: &JsValue) -> crate::Result<Event> {
             format!("expected an object, got {}", describe(v)),
         ));
     }
-    let get = |f: &str| Reflect::get(v, &JsValue::from_str(f)).unwrap_or(JsValue::UNDEFINED);
-    // What JSON cannot carry: NaN/±Infinity, Dates, integers as f64.
-    for field in ["price", "event_time", "product_id"] {
-        if let Some(x) = get(field).as_f64() {
-            if !x.is_finite() {
-                return Err(Error::event(
-                    index,
-                    field,
-                    format!("{x} is not a finite number"),
-                ));
+    let mut obj = serde_json::Map::new();
+    KEYS.with(|keys| -> crate::Result<()> {
+        for (field, key) in FIELDS.iter().zip(keys) {
+            let x = Reflect::get(v, key).unwrap_or(JsValue::UNDEFINED);
+            if let Some(value) = field_value(index, field, v, key, &x)? {
+                obj.insert((*field).to_string(), value);
             }
         }
-    }
-    let mut value: serde_json::Value = serde_wasm_bindgen::from_value(v.clone())
-        .map_err(|e| Error::event(index, "event", format!("unreadable object: {e}")))?;
-    let obj = value.as_object_mut().ok_or_else(|| {
-        Error::event(
-            index,
-            "event",
-            format!("expected an object, got {}", describe(v)),
-        )
+        Ok(())
     })?;
-    for field in ["event_time", "event_type", "product_id", "price"] {
-        if get(field).is_undefined() && obj.contains_key(field) {
-            obj.insert(field.into(), serde_json::Value::Null);
-        }
+    event_from_json_value(index, serde_json::Value::Object(obj))
+}
+
+/// One field's JS value as JSON: `None` when the property is absent; what JSON cannot carry
+/// (NaN/±Infinity, Dates, integers as f64) is checked or converted here.
+fn field_value(
+    index: usize,
+    field: &'static str,
+    obj: &JsValue,
+    key: &JsValue,
+    x: &JsValue,
+) -> crate::Result<Option<serde_json::Value>> {
+    use serde_json::Value;
+    if x.is_undefined() {
+        // An own or inherited property set to `undefined` counts as null, an absent one as missing.
+        return Ok(Reflect::has(obj, key)
+            .unwrap_or(false)
+            .then_some(Value::Null));
     }
-    if let Ok(d) = get("event_time").dyn_into::<Date>() {
-        let ms = d.get_time();
-        if !ms.is_finite() {
-            return Err(Error::event(index, "event_time", "an invalid Date"));
-        }
-        obj.insert("event_time".into(), serde_json::json!(ms as i64));
+    if x.is_null() {
+        return Ok(Some(Value::Null));
     }
-    let pid = get("product_id");
-    if let Some(x) = pid.as_f64() {
-        if x >= 0.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_991.0 {
-            obj.insert("product_id".into(), serde_json::json!(x as u64));
-        } else {
+    if let Some(n) = x.as_f64() {
+        if !n.is_finite() {
             return Err(Error::event(
                 index,
-                "product_id",
-                format!("{x} is not a whole non-negative number"),
+                field,
+                format!("{n} is not a finite number"),
             ));
         }
-    } else if let Some(s) = pid.as_string() {
-        match s.trim().parse::<u64>() {
-            Ok(n) => {
-                obj.insert("product_id".into(), serde_json::json!(n));
+        if field == "product_id" && !(n >= 0.0 && n.fract() == 0.0 && n <= MAX_SAFE_INTEGER) {
+            return Err(Error::event(
+                index,
+                field,
+                format!("{n} is not a whole non-negative number"),
+            ));
+        }
+        let json = if n.fract() == 0.0 && n.abs() <= MAX_SAFE_INTEGER {
+            if n >= 0.0 {
+                Value::from(n as u64)
+            } else {
+                Value::from(n as i64)
             }
-            Err(_) => {
-                return Err(Error::event(
+        } else {
+            Value::from(n)
+        };
+        return Ok(Some(json));
+    }
+    if let Some(s) = x.as_string() {
+        if field == "product_id" {
+            return match s.trim().parse::<u64>() {
+                Ok(n) => Ok(Some(Value::from(n))),
+                Err(_) => Err(Error::event(
                     index,
-                    "product_id",
+                    field,
                     format!("{s:?} is not a whole number"),
-                ))
+                )),
+            };
+        }
+        return Ok(Some(Value::String(s)));
+    }
+    if let Some(b) = x.as_bool() {
+        return Ok(Some(Value::Bool(b)));
+    }
+    if field == "event_time" {
+        if let Some(d) = x.dyn_ref::<Date>() {
+            let ms = d.get_time();
+            if !ms.is_finite() {
+                return Err(Error::event(index, field, "an invalid Date"));
             }
+            return Ok(Some(Value::from(ms as i64)));
         }
     }
-    event_from_json_value(index, value)
+    // Objects, arrays, BigInts, symbols, functions: as serde would see them, so the parser
+    // reports the type it got.
+    serde_wasm_bindgen::from_value::<Value>(x.clone())
+        .map(Some)
+        .map_err(|e| Error::event(index, field, format!("unreadable value: {e}")))
 }
+
+/// 2^53 − 1: larger whole numbers are not exact in a JS number.
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
 /// A JS array of events → events (checks the length before reading any).
 fn events_from_js(events: &JsValue) -> crate::Result<Vec<Event>> {
@@ -245,6 +303,93 @@ impl JsPredictor {
         let influence = option(&options, "influence").is_truthy();
         let o = Outlook::of(&self.inner, &events, self.threshold, influence).map_err(js_err)?;
         to_js(&o)
+    }
+
+    /// Encodes sequences (each oldest first) into the model's input tensors with the one
+    /// encoder, for running the same inputs in another ONNX runtime or for [`Self::run`].
+    #[wasm_bindgen(unchecked_return_type = "EncodedBatch")]
+    pub fn encode(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ShopEvent[][]")] sequences: JsValue,
+    ) -> Result<JsValue, JsError> {
+        if !Array::is_array(&sequences) {
+            return Err(JsError::new(&format!(
+                "sequences must be an array of event arrays, got {}",
+                describe(&sequences)
+            )));
+        }
+        let arr: &Array = sequences.unchecked_ref();
+        let seqs = (0..arr.length())
+            .map(|i| {
+                events_from_js(&arr.get(i)).map_err(|e| JsError::new(&format!("sequence {i}: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        for (i, s) in seqs.iter().enumerate() {
+            crate::event::validate_sequence(s)
+                .map_err(|e| JsError::new(&format!("sequence {i}: {e}")))?;
+        }
+        if self.inner.calendar().is_some() {
+            return Err(JsError::new(
+                "encode() returns features and brands only; this model also reads calendar context",
+            ));
+        }
+        let refs: Vec<&[Event]> = seqs.iter().map(Vec::as_slice).collect();
+        let b = self.inner.encode(&refs);
+        let out = js_sys::Object::new();
+        let set = |k: &str, v: &JsValue| Reflect::set(&out, &JsValue::from_str(k), v);
+        set("n", &JsValue::from(b.n as u32))
+            .and_then(|_| {
+                set(
+                    "features",
+                    &js_sys::Float32Array::from(&b.features[..]).into(),
+                )
+            })
+            .and_then(|_| set("brands", &js_sys::BigInt64Array::from(&b.brands[..]).into()))
+            .map_err(|e| JsError::new(&format!("internal: could not build the batch: {e:?}")))?;
+        Ok(out.into())
+    }
+
+    /// Runs the model on encoded inputs (`features` f32 [n,16,16], `brands` i64 [n,16]) and
+    /// returns the probabilities, f32 [n, 4] in class order. Inputs are checked, not trusted:
+    /// wrong lengths, non-finite features or out-of-range buckets are errors.
+    pub fn run(
+        &self,
+        features: &js_sys::Float32Array,
+        brands: &js_sys::BigInt64Array,
+    ) -> Result<js_sys::Float32Array, JsError> {
+        use crate::spec::{BRAND_BUCKETS, N_FEATURES, WINDOW};
+        let features = features.to_vec();
+        let brands = brands.to_vec();
+        let n = features.len() / (WINDOW * N_FEATURES);
+        if features.len() % (WINDOW * N_FEATURES) != 0 || brands.len() != n * WINDOW {
+            return Err(JsError::new(&format!(
+                "features must hold n × {} values and brands n × {WINDOW}; got {} and {}",
+                WINDOW * N_FEATURES,
+                features.len(),
+                brands.len()
+            )));
+        }
+        if let Some(i) = features.iter().position(|x| !x.is_finite()) {
+            return Err(JsError::new(&format!("features[{i}] is {}", features[i])));
+        }
+        if let Some(i) = brands
+            .iter()
+            .position(|&b| !(0..BRAND_BUCKETS as i64).contains(&b))
+        {
+            return Err(JsError::new(&format!(
+                "brands[{i}] is {}, buckets are 0 to {}",
+                brands[i],
+                BRAND_BUCKETS - 1
+            )));
+        }
+        let batch = crate::encode::Batch {
+            n,
+            features,
+            brands,
+            context: Vec::new(),
+        };
+        let p = self.inner.run_raw(&batch).map_err(js_err)?;
+        Ok(js_sys::Float32Array::from(&p[..]))
     }
 
     #[wasm_bindgen(getter)]

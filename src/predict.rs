@@ -14,6 +14,10 @@ use crate::spec::{FeatureSpec, ModelInfo, INFO_KEY, N_FEATURES, SPEC_KEY, WINDOW
 /// Most events accepted in one call (only the last `WINDOW` are encoded, but all are validated).
 pub const MAX_EVENTS: usize = 1000;
 
+/// Largest model file accepted (the shipped one is ~23 KB; a model this size would not be a
+/// nextevent model, and reading it would stall a page).
+pub const MAX_MODEL_BYTES: usize = 64_000_000;
+
 /// The shipped int8 model, embedded at build time.
 pub static EMBEDDED_MODEL: &[u8] = include_bytes!("../models/nextevent.onnx");
 
@@ -47,9 +51,17 @@ impl Prediction {
 }
 
 /// A loaded, optimized model ready to run many times.
+///
+/// Two plans: one optimized for a batch of exactly one window (the common case: a live
+/// session, the demo) — with the batch size known, tract packs the GRU's recurrent weights
+/// once at load instead of on every call, which halves batch-1 latency — and one for any
+/// batch size, optimized on the first call with more than one window.
 #[derive(Clone)]
 pub struct Predictor {
-    plan: Arc<TypedRunnableModel>,
+    single: Arc<TypedRunnableModel>,
+    /// The decluttered model with a symbolic batch size, and its plan once built.
+    typed: Arc<TypedModel>,
+    batch: Arc<std::sync::OnceLock<std::result::Result<Arc<TypedRunnableModel>, String>>>,
     spec: FeatureSpec,
     info: ModelInfo,
     size_bytes: usize,
@@ -103,6 +115,12 @@ impl Predictor {
         if bytes.is_empty() {
             return Err(Error::Model("model file is empty".into()));
         }
+        if bytes.len() > MAX_MODEL_BYTES {
+            return Err(Error::Model(format!(
+                "model file is {} bytes; the limit is {MAX_MODEL_BYTES}",
+                bytes.len()
+            )));
+        }
         let onnx = tract_onnx::onnx();
         let proto = onnx.proto_model_for_read(&mut &bytes[..]).map_err(|e| {
             Error::Model(format!(
@@ -117,7 +135,7 @@ impl Predictor {
         }
         let model = onnx.model_for_proto_model(&proto).map_err(Error::model)?;
         let n = model.symbols.sym("N");
-        let plan = model
+        let typed = model
             .with_input_fact(
                 0,
                 f32::fact(tract_onnx::tract_core::dims!(n.clone(), WINDOW, N_FEATURES)).into(),
@@ -132,17 +150,26 @@ impl Predictor {
                 if spec.context.is_some() {
                     m.with_input_fact(
                         2,
-                        f32::fact(tract_onnx::tract_core::dims!(n, WINDOW, N_CONTEXT)).into(),
+                        f32::fact(tract_onnx::tract_core::dims!(n.clone(), WINDOW, N_CONTEXT))
+                            .into(),
                     )
                 } else {
                     Ok(m)
                 }
             })
+            .and_then(|m| m.into_typed())
+            .and_then(|m| m.into_decluttered())
+            .map_err(Error::model)?;
+        let one = std::collections::HashMap::from([(n, TDim::from(1))]);
+        let single = typed
+            .set_symbols(&one)
             .and_then(|m| m.into_optimized())
             .and_then(|m| m.into_runnable())
             .map_err(Error::model)?;
         Ok(Predictor {
-            plan,
+            single,
+            typed: Arc::new(typed),
+            batch: Arc::default(),
             calendar: spec.context.as_ref().map(|c| c.calendar.index()),
             spec,
             info,
@@ -254,7 +281,12 @@ impl Predictor {
                 )))
             }
         }
-        let out = self.plan.run(inputs).map_err(Error::model)?;
+        let plan = if n == 1 {
+            self.single.clone()
+        } else {
+            self.batch_plan()?
+        };
+        let out = plan.run(inputs).map_err(Error::model)?;
         let view = out[0].to_plain_array_view::<f32>().map_err(Error::model)?;
         if view.shape() != [n, 4] {
             return Err(Error::Model(format!(
@@ -263,6 +295,22 @@ impl Predictor {
             )));
         }
         Ok(view.iter().copied().collect())
+    }
+}
+
+impl Predictor {
+    /// The any-batch-size plan, optimized on first use and shared by clones.
+    fn batch_plan(&self) -> Result<Arc<TypedRunnableModel>> {
+        self.batch
+            .get_or_init(|| {
+                (*self.typed)
+                    .clone()
+                    .into_optimized()
+                    .and_then(|m| m.into_runnable())
+                    .map_err(|e| format!("{e:#}"))
+            })
+            .clone()
+            .map_err(Error::Model)
     }
 }
 

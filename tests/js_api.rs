@@ -313,3 +313,81 @@ fn a_session_observes_keeps_history_and_dispatches_its_events() {
     Reflect::set(&bad_target, &"target".into(), &JsValue::from_f64(3.0)).unwrap();
     assert!(msg(JsSession::new(bad_target.into()).err().unwrap()).contains("EventTarget"));
 }
+
+#[wasm_bindgen_test]
+fn encode_and_run_expose_the_model_inputs_and_check_them() {
+    use js_sys::{BigInt64Array, Float32Array};
+    let p = JsPredictor::new(JsValue::UNDEFINED).unwrap();
+    let native = Predictor::embedded().unwrap();
+    let events =
+        nextevent::event::events_from_json(&String::from(JSON::stringify(&valid()).unwrap()))
+            .unwrap();
+    let short = Array::of1(&ev("view", 0));
+    let seqs: JsValue = Array::of2(&valid(), &short).into();
+    let enc = p.encode(seqs).unwrap();
+    assert_eq!(get(&enc, "n").as_f64(), Some(2.0));
+    let f: Float32Array = get(&enc, "features").dyn_into().unwrap();
+    let b: BigInt64Array = get(&enc, "brands").dyn_into().unwrap();
+    let want = native.encode(&[&events, &events[..1]]);
+    assert_eq!(f.to_vec(), want.features, "the one encoder, bit for bit");
+    assert_eq!(b.to_vec(), want.brands);
+    let probs = p.run(&f, &b).unwrap().to_vec();
+    let want_p = native.run_raw(&want).unwrap();
+    assert_eq!(probs, want_p);
+    let out = p.predict(valid(), JsValue::UNDEFINED).unwrap();
+    let v = get(&out, "probabilities.cart").as_f64().unwrap() as f32;
+    assert!((v - probs[1]).abs() <= 1e-6);
+    // Checked, not trusted.
+    let cases: Vec<(Float32Array, BigInt64Array, &str)> = vec![
+        (
+            Float32Array::new_with_length(255),
+            BigInt64Array::new_with_length(16),
+            "features must hold n × 256 values",
+        ),
+        (
+            Float32Array::new_with_length(256),
+            BigInt64Array::new_with_length(15),
+            "brands n × 16",
+        ),
+        (
+            {
+                let a = Float32Array::new_with_length(256);
+                a.set_index(7, f32::NAN);
+                a
+            },
+            BigInt64Array::new_with_length(16),
+            "features[7] is NaN",
+        ),
+        (
+            Float32Array::new_with_length(256),
+            {
+                let a = BigInt64Array::new_with_length(16);
+                a.set_index(3, 128);
+                a
+            },
+            "brands[3] is 128, buckets are 0 to 127",
+        ),
+    ];
+    for (f, b, want) in cases {
+        let e = msg(p.run(&f, &b).unwrap_err());
+        assert!(e.contains(want), "{e}");
+    }
+    for (bad, want) in [
+        (
+            JsValue::from(3),
+            "sequences must be an array of event arrays, got number",
+        ),
+        (
+            Array::of1(&Array::new()).into(),
+            "sequence 0: empty sequence",
+        ),
+        (
+            Array::of1(&with("price", JsValue::from_f64(f64::NAN))).into(),
+            "sequence 0: event 2: field `price`",
+        ),
+    ] {
+        let e = msg(p.encode(bad).unwrap_err());
+        assert!(e.contains(want), "{e}");
+    }
+    assert_eq!(p.run(&f, &b).unwrap().to_vec(), probs, "still works");
+}

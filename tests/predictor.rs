@@ -1,13 +1,13 @@
 //! The predictor's contract on native builds: it loads the shipped model, predicts sane
 //! probabilities, and refuses bad models and bad sequences with typed errors.
 
+mod common;
+
 use std::sync::Arc;
 
-use nextevent::predict::{Predictor, EMBEDDED_MODEL, MAX_EVENTS};
-use nextevent::spec::{FeatureSpec, SPEC_KEY};
+use nextevent::predict::{Predictor, MAX_EVENTS};
+use nextevent::spec::FeatureSpec;
 use nextevent::{Error, Event, EventKind};
-use prost::Message;
-use tract_onnx::pb::ModelProto;
 
 fn ev(t: i64, kind: EventKind) -> Event {
     Event {
@@ -18,12 +18,6 @@ fn ev(t: i64, kind: EventKind) -> Event {
         price: 4.05,
         category_code: None,
     }
-}
-
-fn with_spec(f: impl FnOnce(&mut ModelProto)) -> Vec<u8> {
-    let mut m = ModelProto::decode(EMBEDDED_MODEL).unwrap();
-    f(&mut m);
-    m.encode_to_vec()
 }
 
 #[test]
@@ -37,7 +31,11 @@ fn shipped_model_loads_and_predicts_probabilities() {
     assert!(one.probabilities.iter().all(|&x| (0.0..=1.0).contains(&x)));
     assert_eq!(one.confidence, one.probabilities[one.next.index()]);
     let batch = p.predict_batch(&[&seq[..1], &seq]).unwrap();
-    assert_eq!(batch[1], one, "batch and single predictions agree");
+    // Batch and single predictions agree (two plans; kernels may round the last bits apart).
+    for (a, b) in batch[1].probabilities.iter().zip(one.probabilities) {
+        assert!((a - b).abs() < 1e-6, "batch {a} vs single {b}");
+    }
+    assert_eq!(batch[1].next, one.next);
 }
 
 #[test]
@@ -68,48 +66,7 @@ fn bad_sequences_are_typed_errors() {
 
 #[test]
 fn corrupt_or_foreign_models_are_refused_with_reasons() {
-    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("empty", vec![], "empty"),
-        (
-            "truncated",
-            EMBEDDED_MODEL[..EMBEDDED_MODEL.len() / 2].to_vec(),
-            "ONNX",
-        ),
-        (
-            "random bytes",
-            (0..4096u32)
-                .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-                .collect(),
-            "",
-        ),
-        (
-            "no metadata",
-            with_spec(|m| m.metadata_props.clear()),
-            "no `nextevent.spec` metadata",
-        ),
-        (
-            "other window",
-            with_spec(|m| {
-                let mut s = FeatureSpec::current();
-                s.window = 30;
-                s.features.swap(1, 2);
-                m.metadata_props
-                    .iter_mut()
-                    .find(|p| p.key == SPEC_KEY)
-                    .unwrap()
-                    .value = serde_json::to_string(&s).unwrap();
-            }),
-            "window: model has 30, this build has 16",
-        ),
-        (
-            "unsupported op",
-            with_spec(|m| {
-                let g = m.graph.as_mut().unwrap();
-                g.node.last_mut().unwrap().op_type = "NotAnOnnxOp".into();
-            }),
-            "NotAnOnnxOp",
-        ),
-    ];
+    let cases = common::bad_models();
     for (name, bytes, want) in cases {
         match Predictor::from_onnx_bytes(&bytes) {
             Ok(_) => panic!("{name}: loaded"),

@@ -50,6 +50,30 @@ fn tract_in_the_browser_matches_native_tract() {
 }
 
 #[wasm_bindgen_test]
+fn corrupt_or_foreign_models_are_refused_in_the_browser() {
+    let p = Predictor::embedded().unwrap();
+    let case = &golden().cases[0];
+    for (name, bytes, want) in common::bad_models() {
+        match Predictor::from_onnx_bytes(&bytes) {
+            Ok(_) => panic!("{name}: loaded"),
+            Err(e) => {
+                let msg = e.to_string();
+                assert!(msg.contains(want), "{name}: {msg}");
+                assert!(
+                    matches!(e, Error::Model(_) | Error::SpecMismatch(_)),
+                    "{name}: {e:?}"
+                );
+            }
+        }
+        // The loaded predictor is untouched and still gives the native probabilities.
+        let again = p.predict(&case.events).unwrap();
+        for (g, w) in again.probabilities.iter().zip(case.probabilities) {
+            assert!((g - w).abs() <= 1e-5, "{name}: {g} vs {w}");
+        }
+    }
+}
+
+#[wasm_bindgen_test]
 fn bad_input_is_an_error_and_the_module_survives() {
     let p = Predictor::embedded().unwrap();
     assert!(matches!(p.predict(&[]), Err(Error::EmptySequence)));

@@ -107,16 +107,19 @@ fn pct(p: f32) -> String {
 
 #[component]
 fn Demo(predictor: Predictor, load_ms: f64) -> impl IntoView {
-    let info = predictor.info().clone();
-    let size_kb = predictor.size_bytes() as f64 / 1024.0;
-    let model_line = format!("{} ({size_kb:.0} KB)", info.name);
+    // The model in use: the shipped one, or one the visitor loaded from a file.
+    let model = RwSignal::new(predictor.clone());
+    let load_ms = RwSignal::new(load_ms);
+    let model_status = RwSignal::new(None::<ModelStatus>);
+    let info = move || model.with(|p| p.info().clone());
+    let size_kb = move || model.with(|p| p.size_bytes() as f64 / 1024.0);
     let (rows, set_rows) = signal(demo::examples()[0].1.clone());
-    let threshold = RwSignal::new(info.churn_threshold);
+    let threshold = RwSignal::new(predictor.info().churn_threshold);
     let replay = RwSignal::new(None::<Replay>);
     let paste_text = RwSignal::new(String::new());
     let paste_report = RwSignal::new(None::<(usize, Vec<String>)>);
-    let p = predictor.clone();
     let outcome = Memo::new(move |_| {
+        let p = model.get();
         let (events, issues) = demo::rows_to_events(&rows.get());
         if !issues.is_empty() {
             return Outcome::Issues(issues);
@@ -168,8 +171,8 @@ fn Demo(predictor: Predictor, load_ms: f64) -> impl IntoView {
             .map(|x| format!("{}: {}", x.field, x.reason)),
         _ => None,
     };
-    let p2 = predictor.clone();
     let start_replay = move |_| {
+        let p2 = model.get_untracked();
         let all = rows.get_untracked();
         let (events, issues) = demo::rows_to_events(&all);
         if !issues.is_empty() || events.len() < 2 {
@@ -208,6 +211,53 @@ fn Demo(predictor: Predictor, load_ms: f64) -> impl IntoView {
         paste_report.set(Some((n, pasted.rejected)));
     };
     let real = demo::real_sessions();
+    let on_model_file = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        let name = file.name();
+        let size = file.size();
+        leptos::task::spawn_local(async move {
+            let status = match read_model_file(&file, size).await {
+                Ok(bytes) => {
+                    let t0 = now_ms();
+                    match Predictor::from_onnx_bytes(&bytes) {
+                        Ok(p) => {
+                            let ms = now_ms() - t0;
+                            let status = ModelStatus::loaded(&name, &p);
+                            threshold.set(p.info().churn_threshold);
+                            load_ms.set(ms);
+                            model.set(p);
+                            status
+                        }
+                        Err(e) => {
+                            ModelStatus::refused(&name, &e.to_string(), &model.get_untracked())
+                        }
+                    }
+                }
+                Err(e) => ModelStatus::refused(&name, &e, &model.get_untracked()),
+            };
+            model_status.set(Some(status));
+        });
+        // Choosing the same file again must fire `change` again.
+        input.set_value("");
+    };
+    let use_shipped = move |_| {
+        let t0 = now_ms();
+        if let Ok(p) = Predictor::embedded() {
+            load_ms.set(now_ms() - t0);
+            threshold.set(p.info().churn_threshold);
+            model_status.set(Some(ModelStatus::loaded("the shipped model", &p)));
+            model.set(p);
+        }
+    };
 
     view! {
         <header>
@@ -332,7 +382,7 @@ fn Demo(predictor: Predictor, load_ms: f64) -> impl IntoView {
                             </div>
                             <p class="verdict">"Most likely: " <strong>{prediction.next.as_str()}</strong> {format!(" ({:.0} % confident)", prediction.confidence * 100.0)}</p>
                             <p id="churn" class:at-risk=risk.at_risk data-at-risk=risk.at_risk.to_string()>{risk.message}</p>
-                            <p class="meta" id="latency" data-ms=millis.to_string()>{format!("Predicted in {millis:.2} ms by {model_line}, on this device.")}</p>
+                            <p class="meta" id="latency" data-ms=millis.to_string()>{format!("Predicted in {millis:.2} ms by {} ({:.0} KB), on this device.", info().name, size_kb())}</p>
                         }.into_any()
                     }
                 }}
@@ -341,12 +391,15 @@ fn Demo(predictor: Predictor, load_ms: f64) -> impl IntoView {
                         on:input=move |ev| threshold.set(event_target_value(&ev).parse().unwrap_or(0.1))/>
                     <output>{move || format!("{:.2}", threshold.get())}</output>
                 </label>
-                <p class="meta">{format!("Default {:.2}: chosen on validation data (Youden's J).", info.churn_threshold)}</p>
+                <p class="meta">{move || format!("Default {:.2}: chosen on validation data (Youden's J).", info().churn_threshold)}</p>
                 {move || replay.get().map(|r| view! { <ReplayPanel replay=r step_to=step_to exit=exit_replay/> })}
             </section>
             <section aria-labelledby="model-h" class="model">
                 <h2 id="model-h">"Model"</h2>
-                <p id="model-name">{info.name.clone()} {format!(" — {size_kb:.0} KB, {} parameters, loaded in {load_ms:.0} ms", info.parameters)}</p>
+                {move || {
+                    let info = info();
+                    view! {
+                <p id="model-name">{info.name.clone()} {format!(" — {:.0} KB, {} parameters, loaded in {:.0} ms", size_kb(), info.parameters, load_ms.get())}</p>
                 <p>{info.architecture.clone()}</p>
                 <p class="meta">"Trained on: " {info.trained_on.clone()}</p>
                 <table class="figures">
@@ -359,9 +412,64 @@ fn Demo(predictor: Predictor, load_ms: f64) -> impl IntoView {
                     </tbody>
                 </table>
                 <p class="meta">{info.test_metrics.iter().filter(|m| m.0 != "accuracy" && m.0 != "macro_f1").map(|(n, v)| if v.fract() == 0.0 { format!("{n} {v:.0}") } else { format!("{n} {v:.4}") }).collect::<Vec<_>>().join(" · ")}</p>
+                    }
+                }}
+                <div class="model-file">
+                    <label for="model-file">"Try another model (an .onnx exported by nextevent-train; it stays on this device): "</label>
+                    <input id="model-file" type="file" accept=".onnx,application/octet-stream" on:change=on_model_file/>
+                    <button id="model-reset" on:click=use_shipped>"Use the shipped model"</button>
+                    {move || model_status.get().map(|s| view! {
+                        <p id="model-status" class:error=!s.ok role=if s.ok { "status" } else { "alert" } data-ok=s.ok.to_string()>{s.message}</p>
+                    })}
+                </div>
             </section>
         </main>
     }
+}
+
+/// The outcome of loading a model file, shown under the file input.
+#[derive(Debug, Clone, PartialEq)]
+struct ModelStatus {
+    ok: bool,
+    message: String,
+}
+
+impl ModelStatus {
+    fn loaded(source: &str, p: &Predictor) -> Self {
+        ModelStatus {
+            ok: true,
+            message: format!(
+                "Loaded {source}: {} ({:.0} KB). Predictions now use it.",
+                p.info().name,
+                p.size_bytes() as f64 / 1024.0
+            ),
+        }
+    }
+    fn refused(source: &str, why: &str, current: &Predictor) -> Self {
+        ModelStatus {
+            ok: false,
+            message: format!(
+                "{source} was not loaded: {why}. Still using {}.",
+                current.info().name
+            ),
+        }
+    }
+}
+
+/// Reads a chosen file's bytes, refusing files larger than [`MAX_MODEL_BYTES`] before reading.
+async fn read_model_file(file: &web_sys::File, size: f64) -> Result<Vec<u8>, String> {
+    use crate::predict::MAX_MODEL_BYTES;
+    if size > MAX_MODEL_BYTES as f64 {
+        return Err(format!(
+            "the file is {:.1} MB; models larger than {} MB are refused",
+            size / 1e6,
+            MAX_MODEL_BYTES / 1_000_000
+        ));
+    }
+    let buf = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|e| format!("the file could not be read ({e:?})"))?;
+    Ok(js_sys::Uint8Array::new(&buf).to_vec())
 }
 
 /// The replay stepper: where we are, what the model said, what the shopper did next, and the

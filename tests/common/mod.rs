@@ -92,3 +92,64 @@ pub fn tiny_pipeline(
         provenance: "the real 4,995-row sample (test)".into(),
     }
 }
+
+fn with_model(f: impl FnOnce(&mut tract_onnx::pb::ModelProto)) -> Vec<u8> {
+    use prost::Message;
+    let mut m = tract_onnx::pb::ModelProto::decode(nextevent::predict::EMBEDDED_MODEL).unwrap();
+    f(&mut m);
+    m.encode_to_vec()
+}
+
+/// Models the predictor must refuse at load: (case, bytes, text the error must contain).
+/// Shared by the native (`tests/predictor.rs`) and browser (`tests/web.rs`) tests.
+pub fn bad_models() -> Vec<(&'static str, Vec<u8>, &'static str)> {
+    use nextevent::predict::{EMBEDDED_MODEL, MAX_MODEL_BYTES};
+    use nextevent::spec::{FeatureSpec, SPEC_KEY};
+    vec![
+        ("empty", vec![], "empty"),
+        (
+            "too large",
+            vec![0u8; MAX_MODEL_BYTES + 1],
+            "the limit is 64000000",
+        ),
+        (
+            "truncated",
+            EMBEDDED_MODEL[..EMBEDDED_MODEL.len() / 2].to_vec(),
+            "ONNX",
+        ),
+        (
+            "random bytes",
+            (0..4096u32)
+                .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+                .collect(),
+            "",
+        ),
+        (
+            "no metadata",
+            with_model(|m| m.metadata_props.clear()),
+            "no `nextevent.spec` metadata",
+        ),
+        (
+            "other window",
+            with_model(|m| {
+                let mut s = FeatureSpec::current();
+                s.window = 30;
+                s.features.swap(1, 2);
+                m.metadata_props
+                    .iter_mut()
+                    .find(|p| p.key == SPEC_KEY)
+                    .unwrap()
+                    .value = serde_json::to_string(&s).unwrap();
+            }),
+            "window: model has 30, this build has 16",
+        ),
+        (
+            "unsupported op",
+            with_model(|m| {
+                let g = m.graph.as_mut().unwrap();
+                g.node.last_mut().unwrap().op_type = "NotAnOnnxOp".into();
+            }),
+            "NotAnOnnxOp",
+        ),
+    ]
+}

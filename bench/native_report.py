@@ -1,0 +1,42 @@
+"""Reads criterion's terminal output (bench/native.sh) and writes BENCHMARKS.md's native part."""
+import datetime, os, re, subprocess, sys
+
+UNIT = {"ps": 1e-12, "ns": 1e-9, "µs": 1e-6, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+TUNIT = {"elem/s": 1, "Kelem/s": 1e3, "Melem/s": 1e6, "Gelem/s": 1e9}
+
+def parse(path):
+    rows, name = [], None
+    for line in open(path, errors="replace"):
+        m = re.match(r"^(\S.*?)\s+time:\s+\[(\S+) (\S+) (\S+) (\S+) (\S+) (\S+)\]", line)
+        if m:
+            name = m.group(1).strip()
+            rows.append({"name": name, "time": float(m.group(4)) * UNIT[m.group(5)]})
+            continue
+        if re.match(r"^(\S.*?)$", line.rstrip()) and "time:" not in line and not line.startswith(" "):
+            pending = line.strip()
+            if pending and not pending.startswith(("Benchmarking", "Found", "Gnuplot", "Warning", "Running", "Compiling", "Finished", "warning")):
+                name = pending
+        m = re.search(r"time:\s+\[(\S+) (\S+) (\S+) (\S+) (\S+) (\S+)\]", line)
+        if m and line.startswith(" ") and name:
+            rows.append({"name": name, "time": float(m.group(3)) * UNIT[m.group(4)]})
+        m = re.search(r"thrpt:\s+\[(\S+) (\S+) (\S+) (\S+) (\S+) (\S+)\]", line)
+        if m and rows:
+            rows[-1]["thrpt"] = float(m.group(3)) * TUNIT[m.group(4)]
+    return rows
+
+pred, train = parse(sys.argv[1]), parse(sys.argv[2])
+fmt_t = lambda s: f"{s * 1e6:,.1f} µs" if s < 1e-3 else f"{s * 1e3:,.2f} ms" if s < 1 else f"{s:,.2f} s"
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+lines = [f"Measured {datetime.date.today()} on {cpu} ({os.cpu_count()} cores), {rustc}, release profile. Command: `bash bench/native.sh` (criterion 0.8; median of its samples).", "",
+         "| predictor (native tract, shipped model) | time per call | windows per second |", "|---|---:|---:|"]
+for r in pred:
+    lines.append(f"| {r['name']} | {fmt_t(r['time'])} | {r.get('thrpt', 0):,.0f} |")
+lines += ["", "| training loop, batch 256 (forward, backward, AdamW; 2,048 real-sample windows per iteration) | time per 2,048 windows | windows (sequences) per second |", "|---|---:|---:|"]
+for r in train:
+    lines.append(f"| {r['name']} | {fmt_t(r['time'])} | {r.get('thrpt', 0):,.0f} |")
+text = "\n".join(lines)
+print(text)
+doc = open("BENCHMARKS.md").read()
+doc = re.sub(r"<!-- native:start -->.*<!-- native:end -->", lambda _: f"<!-- native:start -->\n{text}\n<!-- native:end -->", doc, flags=re.S)
+open("BENCHMARKS.md", "w").write(doc)

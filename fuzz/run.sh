@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for a set time and records the figures in docs/FUZZING.md.
+#   bash fuzz/run.sh [seconds per target, default 300] [targets...]
+# FUZZ_SANITIZER=address runs under AddressSanitizer (about 3× slower; the crate and its
+# dependencies' unsafe code are then checked too); the default is none, for throughput.
+# Needs a nightly toolchain (`rustup toolchain install nightly`) and `cargo install cargo-fuzz`.
+# Seed corpora are made from ../shared/data at run time (never committed). A crash leaves its
+# input in fuzz/artifacts/<target>/; turn it into a regression test in tests/ and fix it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-300}
+shift || true
+targets=("$@")
+sanitizer=${FUZZ_SANITIZER:-none}
+[ ${#targets[@]} -gt 0 ] || targets=(csv_rows json_events encoder predictor model_load)
+data=../shared/data
+mkdir -p fuzz/logs
+python3 fuzz/seeds.py "$data" fuzz/corpus
+for t in "${targets[@]}"; do
+  cargo +nightly fuzz build --release -s "$sanitizer" "$t"
+done
+for t in "${targets[@]}"; do
+  echo "==> $t for $secs s"
+  set +e
+  cargo +nightly fuzz run --release -s "$sanitizer" "$t" "fuzz/corpus/$t" -- \
+    -max_total_time="$secs" -print_final_stats=1 -rss_limit_mb=4096 -max_len=8192 \
+    > "fuzz/logs/$t.log" 2>&1
+  rc=$?
+  set -e
+  tail -n 12 "fuzz/logs/$t.log"
+  echo "$rc" > "fuzz/logs/$t.rc"
+done
+python3 fuzz/report.py "$secs" "$sanitizer" "${targets[@]}"
