@@ -2,6 +2,8 @@
 // per page load for cold start; both in one page for parity, latency, throughput and memory.
 const ORT_DIR = '/node_modules/onnxruntime-web/dist/';
 const MODEL = '/models/nextevent.onnx';
+// Our package: the embed build by default, or a variant from bench/size-steps.sh (?pkg=…/).
+const PKG = new URLSearchParams(location.search).get('pkg') ?? '/dist/embed/';
 
 // Every WebAssembly.Memory a module exports, captured as modules are instantiated, so the
 // memory of both runtimes can be read the same way.
@@ -30,7 +32,7 @@ let ort = null; // { ort, sessions: { basic, all } }
 
 async function loadOurs() {
   const t0 = performance.now();
-  const mod = await import('/dist/embed/nextevent.js');
+  const mod = await import(`${PKG}nextevent.js`);
   const t1 = performance.now();
   const wasm = await mod.default(); // fetch + compile + instantiate the wasm
   const t2 = performance.now();

@@ -36,7 +36,7 @@ lines = [
     f"| dense head: {2*h} × 4 | {head:,} |",
     f"| **total** | **{macs:,}** (+ {nonlin:,} sigmoid/tanh) |",
     "",
-    f"This CPU's single-core f32 peak, measured as numpy {np.__version__} sgemm 1024³ with one thread: **{p / 1e9:.1f} G multiply-adds/s**. At that rate one prediction would take **{macs / p * 1e6:.1f} µs** and a 256-window batch {256 * macs / p * 1e3:.2f} ms. wasm SIMD has 4 lanes and no fused multiply-add (native AVX2 has 8 lanes with FMA), so the browser's ceiling is lower still, roughly a quarter of that.",
+    f"This CPU's single-core f32 peak, measured as numpy {np.__version__} sgemm 1024³ with one thread: **{p / 1e9:.1f} G multiply-adds/s**. At that rate one prediction would take **{macs / p * 1e6:.1f} µs** and a 256-window batch {256 * macs / p * 1e3:.2f} ms. wasm SIMD has 4 lanes and no fused multiply-add (native AVX2 has 8 lanes with FMA), so the browser's ceiling is lower still, between a half and a quarter of that.",
 ]
 try:
     b = json.load(open("target/bench-browser.json"))

@@ -31,7 +31,7 @@ rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).s
 lines = [f"Measured {datetime.date.today()} on {cpu} ({os.cpu_count()} cores), {rustc}, release profile. Command: `bash bench/native.sh` (criterion 0.8; median of its samples).", "",
          "| predictor (native tract, shipped model) | time per call | windows per second |", "|---|---:|---:|"]
 for r in pred:
-    lines.append(f"| {r['name']} | {fmt_t(r['time'])} | {r.get('thrpt', 0):,.0f} |")
+    lines.append(f"| {r['name']} | {fmt_t(r['time'])} | {format(r['thrpt'], ',.0f') if 'thrpt' in r else '–'} |")
 lines += ["", "| training loop, batch 256 (forward, backward, AdamW; 2,048 real-sample windows per iteration) | time per 2,048 windows | windows (sequences) per second |", "|---|---:|---:|"]
 for r in train:
     lines.append(f"| {r['name']} | {fmt_t(r['time'])} | {r.get('thrpt', 0):,.0f} |")

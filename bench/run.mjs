@@ -11,6 +11,11 @@ import os from 'node:os';
 import { serveWithHeaders, launch, root } from '../tests/e2e/serve.mjs';
 
 const quick = process.argv.includes('--quick');
+// --pkg /target/size-steps/<variant>/: measure a variant build (bench/size-steps.sh) instead of
+// dist/embed; its figures go to target/bench-browser-<variant>.json, not to BENCHMARKS.md.
+const pkgAt = process.argv.indexOf('--pkg');
+const pkg = pkgAt > 0 ? process.argv[pkgAt + 1] : null;
+const variant = pkg ? pkg.replace(/\/$/, '').split('/').pop() : null;
 if (!existsSync(`${root}dist/embed/nextevent.js`)) {
   console.error('dist/embed/nextevent.js is missing: run `trunk build` first (it builds the embed package).');
   process.exit(2);
@@ -47,6 +52,11 @@ function sequences(n) {
 }
 
 const { seqs, skipped, available } = sequences(1000);
+// --report: re-render BENCHMARKS.md from the last run's target/bench-browser.json.
+const reportOnly = process.argv.includes('--report');
+let result = { machine: {}, inputs: { sequences: seqs.length, available, skipped_rows: skipped } };
+if (reportOnly) result = JSON.parse(readFileSync(`${root}target/bench-browser.json`, 'utf8'));
+else {
 const server = await serveWithHeaders(root, {
   // Cross-origin isolation: 5 µs timer resolution instead of 100 µs.
   'Cross-Origin-Opener-Policy': 'same-origin',
@@ -54,7 +64,7 @@ const server = await serveWithHeaders(root, {
   'Cache-Control': 'no-store',
 });
 const browser = await launch(['--enable-precise-memory-info']);
-const url = `${server.url}bench/index.html`;
+const url = `${server.url}bench/index.html${pkg ? `?pkg=${encodeURIComponent(pkg)}` : ''}`;
 const fresh = async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -66,7 +76,6 @@ const fresh = async () => {
   return { context, page, errors };
 };
 
-const result = { machine: {}, inputs: { sequences: seqs.length, available, skipped_rows: skipped } };
 try {
   const { context, page, errors } = await fresh();
   result.isolated = await page.evaluate(() => window.bench.isolated());
@@ -100,11 +109,16 @@ try {
   await browser.close();
   server.stop();
 }
-writeFileSync(`${root}target/bench-browser.json`, JSON.stringify(result, null, 2));
+writeFileSync(`${root}target/bench-browser${variant ? `-${variant}` : ''}.json`, JSON.stringify(result, null, 2));
+}
+if (variant) {
+  console.log(`${variant}: p50 ${result.latency.ours_run.p50} ms, batch 256 ${result.throughput.ours.windows_per_s.toFixed(0)} windows/s`);
+  process.exit(0);
+}
 
 // ---- report ----
 const med = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
-const f = (x, d = 3) => (x === undefined || x === null ? '–' : x >= 100 ? x.toFixed(0) : x.toFixed(d));
+const f = (x, d = 3) => (x === undefined || x === null ? '–' : Number.isInteger(x) || x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(d));
 const ratio = (a, b) => (a && b ? `${(a / b).toFixed(2)}×` : '–');
 const L = result.latency;
 const T = result.throughput;
@@ -124,6 +138,7 @@ const rows = [
   ['  of which first run (ms)', coldOf('ours', (c) => c.split.first_run_ms), coldOf('ort', (c) => c.split.first_run_ms), null],
   ['bytes fetched by the cold page (wasm + JS + model, uncompressed)', med(result.cold.ours.map((c) => c.resources.filter((r) => !r.name.startsWith('/bench/')).reduce((a, r) => a + r.bytes, 0))), med(result.cold.ort.map((c) => c.resources.filter((r) => !r.name.startsWith('/bench/')).reduce((a, r) => a + r.bytes, 0))), null],
   [`wasm memory after ${result.memory.n.toLocaleString('en-US')} batch-1 predictions (bytes)`, result.memory.ours_after, result.memory.ort_after, null],
+  ['  growth over those predictions (bytes)', result.memory.ours_after - result.memory.ours_before, result.memory.ort_after - result.memory.ort_before, null],
 ];
 const table = [
   '| figure | nextevent (tract) | onnxruntime-web (opt. all) | ours / ORT | ORT (opt. basic) |',

@@ -12,8 +12,10 @@ for t in targets:
     cov = re.findall(r"cov: (\d+) ft: (\d+)", log)
     corpus = re.findall(r"corp: (\d+)/", log)
     crash = "crash" if ("SUMMARY:" in log or "panicked" in log or rc != "0") else "none"
+    secs_run = re.findall(r"Done \d+ runs in (\d+) second", log)
+    secs_t = int(secs_run[-1]) if secs_run else secs
     total += execs
-    rows.append((t, execs, execs / secs, cov[-1][0] if cov else "?", corpus[-1] if corpus else "?",
+    rows.append((t, execs, execs / max(secs_t, 1), cov[-1][0] if cov else "?", corpus[-1] if corpus else "?",
                  peak[-1] if peak else "?", crash))
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 rustc = subprocess.run(["rustc", "+nightly", "--version"], capture_output=True, text=True).stdout.strip()
@@ -46,5 +48,11 @@ for t, e, r, c, k, m, x in rows:
     lines.append(f"| `{t}` | {what.get(t, '')} | {e:,} | {r:,.0f} | {c} | {k} | {m} | {x} |")
 lines += ["", f"Total: **{total:,} executions**, "
           + ("no crash." if all(r[-1] == "none" for r in rows) else "CRASHES — see fuzz/artifacts/."), ""]
-open("docs/FUZZING.md", "w").write("\n".join(lines) + "\n")
+# The generated part sits between markers; the findings below it are kept as written.
+text = "\n".join(lines[2:]).strip()
+doc = open("docs/FUZZING.md").read() if os.path.exists("docs/FUZZING.md") else "# Fuzzing\n\n<!-- fuzz:start -->\n<!-- fuzz:end -->\n"
+if "<!-- fuzz:start -->" not in doc:
+    doc = "# Fuzzing\n\n<!-- fuzz:start -->\n<!-- fuzz:end -->\n"
+doc = re.sub(r"<!-- fuzz:start -->.*<!-- fuzz:end -->", lambda _: f"<!-- fuzz:start -->\n{text}\n<!-- fuzz:end -->", doc, flags=re.S)
+open("docs/FUZZING.md", "w").write(doc)
 print("\n".join(lines))

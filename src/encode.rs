@@ -128,13 +128,14 @@ pub fn encode_into(events: &[Event], feat: &mut [f32], brands: &mut [i64]) {
         let gap_s = if i == 0 {
             0.0
         } else {
-            ((e.time_ms - w[i - 1].time_ms).max(0) as f32) / 1000.0
+            // Saturating: the encoder is total even on unvalidated times (found by fuzzing).
+            (e.time_ms.saturating_sub(w[i - 1].time_ms).max(0) as f32) / 1000.0
         };
         row[11] = gap_s.ln_1p();
         row[12] = w[..i].iter().any(|p| p.product_id == e.product_id) as u8 as f32;
         row[13] = w[..i].iter().any(|p| same_brand(&p.brand, &e.brand)) as u8 as f32;
         row[14] = e.brand.as_deref().is_some_and(|b| !b.trim().is_empty()) as u8 as f32;
-        row[15] = (((e.time_ms - start).max(0) as f32) / 1000.0).ln_1p();
+        row[15] = ((e.time_ms.saturating_sub(start).max(0) as f32) / 1000.0).ln_1p();
         brands[pad + i] = brand_bucket(e.brand.as_deref());
     }
 }
@@ -159,6 +160,23 @@ mod tests {
             price,
             category_code: None,
         }
+    }
+
+    /// Regression for the fuzz crash `encoder/crash-38c73acc…` (cargo fuzz with overflow
+    /// checks): times far apart overflowed the gap subtraction. Unvalidated events must still
+    /// encode, with the gaps saturating rather than wrapping around to zero.
+    #[test]
+    fn extreme_times_saturate_instead_of_overflowing() {
+        let events = vec![
+            ev(i64::MIN, EventKind::View, 1, None, 1.0),
+            ev(i64::MAX, EventKind::Cart, 1, None, 1.0),
+        ];
+        let b = Batch::single(&events);
+        assert!(b.features.iter().all(|x| x.is_finite()));
+        let last = &b.features[(WINDOW - 1) * N_FEATURES..];
+        // ln(1 + 1.8e16 s) ≈ 37.4; a wrapped difference would give -1 ms, clamped to 0.
+        assert!(last[11] > 30.0, "gap feature {}", last[11]);
+        assert!(last[15] > 30.0, "since-start feature {}", last[15]);
     }
 
     #[test]
