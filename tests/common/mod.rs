@@ -153,3 +153,21 @@ pub fn bad_models() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         ),
     ]
 }
+
+/// Checks that loading `bytes` is refused with a typed model error whose text contains `want`.
+pub fn assert_refused(name: &str, bytes: &[u8], want: &str) {
+    match nextevent::predict::Predictor::from_onnx_bytes(bytes) {
+        Ok(_) => panic!("{name}: loaded"),
+        Err(e) => {
+            let msg = e.to_string();
+            assert!(msg.contains(want), "{name}: {msg}");
+            assert!(
+                matches!(
+                    e,
+                    nextevent::Error::Model(_) | nextevent::Error::SpecMismatch(_)
+                ),
+                "{name}: {e:?}"
+            );
+        }
+    }
+}
