@@ -4,24 +4,22 @@ import datetime, os, re, subprocess, sys
 UNIT = {"ps": 1e-12, "ns": 1e-9, "µs": 1e-6, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 TUNIT = {"elem/s": 1, "Kelem/s": 1e3, "Melem/s": 1e6, "Gelem/s": 1e9}
 
+SKIP = ("Benchmarking", "Found", "Gnuplot", "Warning", "Running", "Compiling", "Finished", "warning")
+
 def parse(path):
+    """Rows of (benchmark name, median time, median throughput). A name starts a line,
+    alone or followed by its `time:`; indented lines carry `time:`/`thrpt:` (change lines,
+    with three percentages instead of three values, do not match)."""
     rows, name = [], None
     for line in open(path, errors="replace"):
-        m = re.match(r"^(\S.*?)\s+time:\s+\[(\S+) (\S+) (\S+) (\S+) (\S+) (\S+)\]", line)
-        if m:
-            name = m.group(1).strip()
-            rows.append({"name": name, "time": float(m.group(4)) * UNIT[m.group(5)]})
-            continue
-        if re.match(r"^(\S.*?)$", line.rstrip()) and "time:" not in line and not line.startswith(" "):
-            pending = line.strip()
-            if pending and not pending.startswith(("Benchmarking", "Found", "Gnuplot", "Warning", "Running", "Compiling", "Finished", "warning")):
-                name = pending
-        m = re.search(r"time:\s+\[(\S+) (\S+) (\S+) (\S+) (\S+) (\S+)\]", line)
-        if m and line.startswith(" ") and name:
-            rows.append({"name": name, "time": float(m.group(3)) * UNIT[m.group(4)]})
-        m = re.search(r"thrpt:\s+\[(\S+) (\S+) (\S+) (\S+) (\S+) (\S+)\]", line)
+        if line[:1].strip() and not line.startswith(SKIP):
+            name = line.partition("time:")[0].strip() or name
+        m = re.search(r"time:\s+\[\S+ \S+ (\S+) (\S+) \S+ \S+\]", line)
+        if m and name:
+            rows.append({"name": name, "time": float(m.group(1)) * UNIT[m.group(2)]})
+        m = re.search(r"thrpt:\s+\[\S+ \S+ (\S+) (\S+) \S+ \S+\]", line)
         if m and rows:
-            rows[-1]["thrpt"] = float(m.group(3)) * TUNIT[m.group(4)]
+            rows[-1]["thrpt"] = float(m.group(1)) * TUNIT[m.group(2)]
     return rows
 
 pred, train = parse(sys.argv[1]), parse(sys.argv[2])

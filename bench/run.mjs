@@ -123,7 +123,6 @@ const ratio = (a, b) => (a && b ? `${(a / b).toFixed(2)}×` : '–');
 const L = result.latency;
 const T = result.throughput;
 const coldOf = (w, g) => med(result.cold[w].map(g));
-const ortBest = (k) => Math.min(L.ort_basic[k], L.ort_all[k]);
 const rows = [
   ['latency p50, batch 1, encoded input (ms)', L.ours_run.p50, L.ort_all.p50, L.ort_basic.p50],
   ['latency p95, batch 1, encoded input (ms)', L.ours_run.p95, L.ort_all.p95, L.ort_basic.p95],
