@@ -6,7 +6,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use nextevent::predict::Predictor;
+use nextevent::core::predict::Predictor;
 use nextevent::{Event, EventKind};
 
 /// 256 deterministic 16-event sequences with mixed kinds, brands, prices and gaps.

@@ -6,9 +6,9 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use nextevent::ingest::{ingest, windows_of};
-use nextevent::model::{Arch, ModelConfig};
-use nextevent::train::{train_with, TrainConfig};
+use nextevent::data::ingest::{ingest, windows_of};
+use nextevent::training::fit::{train_with, TrainConfig};
+use nextevent::training::net::{Arch, ModelConfig};
 
 const WINDOWS: usize = 2048;
 

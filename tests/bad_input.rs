@@ -2,8 +2,8 @@
 //! payload a shop page might send; it gets a typed error naming the event and field (or a
 //! documented normalisation), and the same predictor still predicts exactly as before.
 
-use nextevent::event::events_from_json;
-use nextevent::predict::{Predictor, MAX_EVENTS};
+use nextevent::core::json::events_from_json;
+use nextevent::core::predict::{Predictor, MAX_EVENTS};
 use nextevent::Error;
 
 fn event(t: &str, kind: &str, price: &str) -> String {

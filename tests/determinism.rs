@@ -4,7 +4,7 @@
 
 mod common;
 
-use nextevent::card::run;
+use nextevent::training::pipeline::run;
 
 #[test]
 fn same_seed_same_model_single_threaded() {

@@ -9,7 +9,7 @@ mod common;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use nextevent::ingest::{ingest, Dataset, IngestReport};
+use nextevent::data::ingest::{ingest, Dataset, IngestReport};
 
 fn dir() -> PathBuf {
     let d = std::env::temp_dir().join(format!("nextevent-files-{}", std::process::id()));
@@ -137,6 +137,9 @@ fn quoted_fields_keep_their_commas_and_quotes() {
     assert_eq!(e.category_code.as_deref(), Some("beauty,nails"));
 }
 
+/// A kind of dirt: the reason ingest reports, its detail, and how it spoils a row.
+type Dirt = (&'static str, &'static str, fn(&str) -> Vec<u8>);
+
 #[test]
 fn one_percent_corrupt_rows_are_all_counted_by_reason_and_named() {
     let (header, rows) = sample();
@@ -145,7 +148,7 @@ fn one_percent_corrupt_rows_are_all_counted_by_reason_and_named() {
         format!("{header}\n{}\n", rows.join("\n")).as_bytes(),
     ));
     // Corrupt ~1 % of the rows at seeded random positions, cycling through the kinds of dirt.
-    let kinds: [(&str, &str, fn(&str) -> Vec<u8>); 7] = [
+    let kinds: [Dirt; 7] = [
         ("unparsable time", "unparsable time", |r| {
             r.replacen("UTC", "ZZZ", 1).into_bytes()
         }),

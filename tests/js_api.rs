@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Array, Date, Object, Reflect, JSON};
-use nextevent::js::{JsPredictor, JsSession};
+use nextevent::browser::js::{JsPredictor, JsSession};
 use nextevent::Predictor;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -55,8 +55,10 @@ fn predict_returns_the_documented_object_and_matches_native() {
     let native = Predictor::embedded()
         .unwrap()
         .predict(
-            &nextevent::event::events_from_json(&String::from(JSON::stringify(&valid()).unwrap()))
-                .unwrap(),
+            &nextevent::core::json::events_from_json(&String::from(
+                JSON::stringify(&valid()).unwrap(),
+            ))
+            .unwrap(),
         )
         .unwrap();
     let mut sum = 0.0;
@@ -320,7 +322,7 @@ fn encode_and_run_expose_the_model_inputs_and_check_them() {
     let p = JsPredictor::new(JsValue::UNDEFINED).unwrap();
     let native = Predictor::embedded().unwrap();
     let events =
-        nextevent::event::events_from_json(&String::from(JSON::stringify(&valid()).unwrap()))
+        nextevent::core::json::events_from_json(&String::from(JSON::stringify(&valid()).unwrap()))
             .unwrap();
     let short = Array::of1(&ev("view", 0));
     let seqs: JsValue = Array::of2(&valid(), &short).into();

@@ -6,8 +6,8 @@
 mod common;
 
 use common::{sequences, Case, Golden};
-use nextevent::encode::Batch;
-use nextevent::predict::{Predictor, EMBEDDED_MODEL};
+use nextevent::core::encode::Batch;
+use nextevent::core::predict::{Predictor, EMBEDDED_MODEL};
 
 const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/parity.json");
 

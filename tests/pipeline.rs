@@ -6,13 +6,16 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use nextevent::baseline::Baseline;
-use nextevent::card::{run, PipelineOptions};
-use nextevent::ingest::{ingest, split, windows_of};
-use nextevent::metrics::evaluate;
-use nextevent::predict::Predictor;
-use nextevent::synth::{generate, Catalog, GenConfig};
-use nextevent::train::encode_windows;
+use nextevent::core::predict::Predictor;
+use nextevent::data::baseline::Baseline;
+use nextevent::data::metrics::evaluate;
+use nextevent::data::{
+    ingest::{ingest, windows_of},
+    split::split,
+};
+use nextevent::training::fit::encode_windows;
+use nextevent::training::pipeline::{run, PipelineOptions};
+use nextevent::training::synth::{generate, Catalog, GenConfig};
 
 fn data(name: &str) -> PathBuf {
     common::shared_data(name)

@@ -5,8 +5,8 @@ mod common;
 
 use std::sync::Arc;
 
-use nextevent::predict::{Predictor, MAX_EVENTS};
-use nextevent::spec::FeatureSpec;
+use nextevent::core::predict::{Predictor, MAX_EVENTS};
+use nextevent::core::spec::FeatureSpec;
 use nextevent::{Error, Event, EventKind};
 
 fn ev(t: i64, kind: EventKind) -> Event {

@@ -10,10 +10,10 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nextevent::card::{run, run_record};
-use nextevent::compare::{compare, CompareOptions, Variant};
-use nextevent::model::Arch;
-use nextevent::tracking::{Mlflow, Tracker};
+use nextevent::data::tracking::{Mlflow, Tracker};
+use nextevent::training::compare::{compare, CompareOptions, Variant};
+use nextevent::training::net::Arch;
+use nextevent::training::{card::run_record, pipeline::run};
 use serde_json::Value;
 
 struct Server {
@@ -80,7 +80,7 @@ fn a_training_run_is_logged_to_a_real_mlflow_server_and_read_back_over_rest() {
     let experiment = format!("nextevent-test-{}", std::process::id());
     let tracker = Tracker::Mlflow(Mlflow::connect(&srv.uri, &experiment).unwrap());
     let parent = tracker
-        .log_run(&nextevent::tracking::RunRecord {
+        .log_run(&nextevent::data::tracking::RunRecord {
             name: "comparison (test parent)".into(),
             ..Default::default()
         })

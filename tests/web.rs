@@ -6,8 +6,8 @@
 mod common;
 
 use common::Golden;
-use nextevent::encode::Batch;
-use nextevent::predict::Predictor;
+use nextevent::core::encode::Batch;
+use nextevent::core::predict::Predictor;
 use nextevent::{Error, EventKind};
 use wasm_bindgen_test::*;
 
@@ -67,7 +67,7 @@ fn corrupt_or_foreign_models_are_refused_in_the_browser() {
 fn bad_input_is_an_error_and_the_module_survives() {
     let p = Predictor::embedded().unwrap();
     assert!(matches!(p.predict(&[]), Err(Error::EmptySequence)));
-    let e = nextevent::event::events_from_json(
+    let e = nextevent::core::json::events_from_json(
         r#"[{"event_type":"view","event_time":"x","product_id":1,"price":1}]"#,
     )
     .unwrap_err();

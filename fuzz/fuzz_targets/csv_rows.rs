@@ -9,7 +9,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let (events, errors) = nextevent::event::parse_kaggle_csv(text);
+    let (events, errors) = nextevent::core::kaggle_csv::parse_kaggle_csv(text);
     for (i, e) in events.iter().enumerate() {
         e.validate(i).expect("an accepted row is a valid event");
     }

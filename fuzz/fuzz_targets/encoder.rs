@@ -5,8 +5,8 @@
 
 use arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
-use nextevent::encode::Batch;
-use nextevent::spec::{BRAND_BUCKETS, N_FEATURES, WINDOW};
+use nextevent::core::encode::Batch;
+use nextevent::core::spec::{BRAND_BUCKETS, N_FEATURES, WINDOW};
 
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     if events.is_empty() {
         return;
     }
-    let valid = nextevent::event::validate_sequence(&events).is_ok();
+    let valid = nextevent::core::event::validate_sequence(&events).is_ok();
     let mut batch = Batch::with_capacity(1);
     batch.push(&events);
     assert_eq!(batch.n, 1);

@@ -8,7 +8,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    match nextevent::event::events_from_json(text) {
+    match nextevent::core::json::events_from_json(text) {
         Ok(events) => {
             for (i, e) in events.iter().enumerate() {
                 e.validate(i).expect("a parsed event is valid");

@@ -7,7 +7,7 @@ use libfuzzer_sys::fuzz_target;
 use nextevent::{Event, EventKind};
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(p) = nextevent::predict::Predictor::from_onnx_bytes(data) {
+    if let Ok(p) = nextevent::core::predict::Predictor::from_onnx_bytes(data) {
         let e = Event {
             time_ms: 1_575_000_000_000,
             kind: EventKind::View,

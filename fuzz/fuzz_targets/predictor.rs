@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
-use nextevent::predict::Predictor;
+use nextevent::core::predict::Predictor;
 
 fn predictor() -> &'static Predictor {
     static P: OnceLock<Predictor> = OnceLock::new();
@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
         let Ok(text) = std::str::from_utf8(rest) else {
             return;
         };
-        nextevent::event::parse_kaggle_csv(text).0
+        nextevent::core::kaggle_csv::parse_kaggle_csv(text).0
     } else {
         match nextevent_fuzz::events(&mut Unstructured::new(rest), 1100) {
             Ok(e) => e,
@@ -31,8 +31,8 @@ fuzz_target!(|data: &[u8]| {
         }
     };
     let valid = !events.is_empty()
-        && events.len() <= nextevent::predict::MAX_EVENTS
-        && nextevent::event::validate_sequence(&events).is_ok();
+        && events.len() <= nextevent::core::predict::MAX_EVENTS
+        && nextevent::core::event::validate_sequence(&events).is_ok();
     match predictor().predict(&events) {
         Ok(p) => {
             assert!(valid, "a prediction for a sequence the validator rejects");

@@ -24,9 +24,14 @@ pub struct Golden {
 
 /// Deterministic sequences covering every kind, brands, prices, gaps and window overflow.
 pub fn sequences() -> Vec<(String, Vec<Event>)> {
-    let mut out: Vec<(String, Vec<Event>)> = nextevent::demo::examples()
+    let mut out: Vec<(String, Vec<Event>)> = nextevent::browser::examples::examples()
         .into_iter()
-        .map(|(n, rows)| (n.to_string(), nextevent::demo::rows_to_events(&rows).0))
+        .map(|(n, rows)| {
+            (
+                n.to_string(),
+                nextevent::browser::rows::rows_to_events(&rows).0,
+            )
+        })
         .collect();
     let brands = ["runail", "irisk", "", "masura", "Estel", "grattol"];
     let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -71,13 +76,13 @@ pub fn tiny_pipeline(
     epochs: usize,
     out: &std::path::Path,
     stem: &str,
-) -> nextevent::card::PipelineOptions {
-    nextevent::card::PipelineOptions {
+) -> nextevent::training::pipeline::PipelineOptions {
+    nextevent::training::pipeline::PipelineOptions {
         inputs: vec![shared_data("cosmetics-sample.csv")],
         out_dir: out.to_path_buf(),
         stem: stem.into(),
-        train: nextevent::train::TrainConfig {
-            model: nextevent::model::ModelConfig {
+        train: nextevent::training::fit::TrainConfig {
+            model: nextevent::training::net::ModelConfig {
                 embed_dim: 4,
                 conv_channels: 8,
                 hidden: 8,
@@ -86,7 +91,7 @@ pub fn tiny_pipeline(
             epochs,
             seed,
             progress: false,
-            ..nextevent::train::TrainConfig::default()
+            ..nextevent::training::fit::TrainConfig::default()
         },
         verify_windows: 512,
         provenance: "the real 4,995-row sample (test)".into(),
@@ -95,7 +100,8 @@ pub fn tiny_pipeline(
 
 fn with_model(f: impl FnOnce(&mut tract_onnx::pb::ModelProto)) -> Vec<u8> {
     use prost::Message;
-    let mut m = tract_onnx::pb::ModelProto::decode(nextevent::predict::EMBEDDED_MODEL).unwrap();
+    let mut m =
+        tract_onnx::pb::ModelProto::decode(nextevent::core::predict::EMBEDDED_MODEL).unwrap();
     f(&mut m);
     m.encode_to_vec()
 }
@@ -103,8 +109,8 @@ fn with_model(f: impl FnOnce(&mut tract_onnx::pb::ModelProto)) -> Vec<u8> {
 /// Models the predictor must refuse at load: (case, bytes, text the error must contain).
 /// Shared by the native (`tests/predictor.rs`) and browser (`tests/web.rs`) tests.
 pub fn bad_models() -> Vec<(&'static str, Vec<u8>, &'static str)> {
-    use nextevent::predict::{EMBEDDED_MODEL, MAX_MODEL_BYTES};
-    use nextevent::spec::{FeatureSpec, SPEC_KEY};
+    use nextevent::core::predict::{EMBEDDED_MODEL, MAX_MODEL_BYTES};
+    use nextevent::core::spec::{FeatureSpec, SPEC_KEY};
     vec![
         ("empty", vec![], "empty"),
         (
@@ -156,7 +162,7 @@ pub fn bad_models() -> Vec<(&'static str, Vec<u8>, &'static str)> {
 
 /// Checks that loading `bytes` is refused with a typed model error whose text contains `want`.
 pub fn assert_refused(name: &str, bytes: &[u8], want: &str) {
-    match nextevent::predict::Predictor::from_onnx_bytes(bytes) {
+    match nextevent::core::predict::Predictor::from_onnx_bytes(bytes) {
         Ok(_) => panic!("{name}: loaded"),
         Err(e) => {
             let msg = e.to_string();

@@ -2,13 +2,13 @@
 // (sent as a real response header), with no violation reported and no request off the origin.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveWithHeaders, launch, recordRequests, root } from './serve.mjs';
+import { serve, launch, recordRequests, root } from './serve.mjs';
 
 const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'";
 let server;
 let browser;
 before(async () => {
-  server = await serveWithHeaders(`${root}dist`, { 'Content-Security-Policy': CSP });
+  server = await serve(`${root}dist`, { 'Content-Security-Policy': CSP });
   browser = await launch();
 });
 after(async () => { await browser?.close(); server?.stop(); });

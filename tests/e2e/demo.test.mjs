@@ -2,15 +2,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { serveDist, recordRequests, root, artifacts, shots } from './serve.mjs';
+import { serveDist, recordRequests, probabilities, root, artifacts, shots } from './serve.mjs';
 
 const golden = JSON.parse(readFileSync(`${root}tests/golden/parity.json`, 'utf8'));
 const ctx = serveDist(before, after);
-
-async function probabilities(page) {
-  await page.locator('#bars .bar').first().waitFor();
-  return page.$$eval('#bars .bar', (bars) => Object.fromEntries(bars.map((b) => [b.dataset.kind, Number(b.dataset.p)])));
-}
 
 test('the page predicts, matches native tract, and stays on 127.0.0.1', async () => {
   const page = await ctx.browser.newPage({ viewport: { width: 1280, height: 900 } });

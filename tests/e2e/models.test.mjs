@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { serveDist, recordRequests, root, artifacts } from './serve.mjs';
+import { serveDist, recordRequests, probabilities, root, artifacts } from './serve.mjs';
 
 const golden = JSON.parse(readFileSync(`${root}tests/golden/parity.json`, 'utf8'));
 const shipped = readFileSync(`${root}models/nextevent.onnx`);
@@ -32,18 +32,13 @@ const cases = [
   ['unsupported-op.onnx', swap(shipped, 'Softmax', 'Softmix'), /Softmix/],
 ];
 
-async function probabilities(page) {
-  await page.locator('#bars .bar').first().waitFor();
-  return page.$$eval('#bars .bar', (bars) => bars.map((b) => Number(b.dataset.p)));
-}
-
 /** Loads the 'Buying' example and checks the page still gives the native predictor's output. */
 async function stillPredictsLikeNative(page, label) {
   await page.locator('#clear').click();
   await page.locator('.hint').waitFor();
   await page.getByRole('button', { name: 'Buying' }).click();
   await page.waitForFunction(() => document.querySelectorAll('#events tbody tr[data-row]').length === 4);
-  const got = await probabilities(page);
+  const got = Object.values(await probabilities(page));
   const want = golden.cases.find((c) => c.name === 'Buying').probabilities;
   got.forEach((p, i) => assert.ok(Math.abs(p - want[i]) <= 1e-5, `${label}, class ${i}: page ${p} vs native ${want[i]}`));
 }

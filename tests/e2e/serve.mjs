@@ -1,31 +1,11 @@
-// Test helpers: serve dist/ on 127.0.0.1 (Python's http.server) and launch headless Chromium.
-import { spawn } from 'node:child_process';
+// Test helpers, shared by every e2e test and perf/: one static server on 127.0.0.1, headless
+// Chromium, a request recorder and the demo's probabilities reader.
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import { chromium } from 'playwright-core';
 
 export const root = new URL('../../', import.meta.url).pathname;
-
-async function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
-
-/** Starts a static server for `dir`; resolves to { url, stop }. */
-export async function serve(dir) {
-  const port = await freePort();
-  const proc = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', dir], { stdio: 'ignore' });
-  const url = `http://127.0.0.1:${port}/`;
-  for (let i = 0; i < 100; i++) {
-    try { const r = await fetch(url); if (r.ok) break; } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { url, stop: () => proc.kill() };
-}
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript',
@@ -33,8 +13,9 @@ const TYPES = {
   '.svg': 'image/svg+xml', '.png': 'image/png', '.ts': 'text/plain',
 };
 
-/** A static server for `dir` that sends `headers` with every response (e.g. a CSP). */
-export async function serveWithHeaders(dir, headers) {
+/** The one static server of the tests: serves `dir` on 127.0.0.1, sending `headers` (e.g. a
+ * CSP) with every response; resolves to { url, stop }. */
+export async function serve(dir, headers = {}) {
   const server = createHttpServer((req, res) => {
     let path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
     if (path.includes('..')) { res.writeHead(400).end(); return; }
@@ -59,6 +40,12 @@ export async function launch(extra = []) {
     args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', ...extra],
   });
+}
+
+/** The demo's four probabilities by kind, once its bars are drawn. */
+export async function probabilities(page) {
+  await page.locator('#bars .bar').first().waitFor();
+  return page.$$eval('#bars .bar', (bars) => Object.fromEntries(bars.map((b) => [b.dataset.kind, Number(b.dataset.p)])));
 }
 
 /** Records every request a page makes. */

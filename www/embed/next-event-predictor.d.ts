@@ -1,7 +1,7 @@
 // Types for the <next-event-predictor> element module (the API types are in nextevent.d.ts).
-import type { Outlook, ShopEvent, PredictionDetail, ChurnRiskDetail } from './nextevent.js';
+import type { Outlook, ShopEvent, PredictionDetail, ChurnRiskDetail, ReadyDetail, ErrorDetail } from './nextevent.js';
 export { Session, Predictor, modelInfo } from './nextevent.js';
-export type { Outlook, ShopEvent, PredictionDetail, ChurnRiskDetail, EventType, SessionOptions, PredictorOptions, PredictOptions, ModelInfo } from './nextevent.js';
+export type { Outlook, ShopEvent, PredictionDetail, ChurnRiskDetail, ReadyDetail, ErrorDetail, EventType, SessionOptions, PredictorOptions, PredictOptions, ModelInfo } from './nextevent.js';
 
 /** Loads the wasm module and the model once per page. */
 export function ready(): Promise<void>;
@@ -18,7 +18,7 @@ declare global {
   interface WindowEventMap {
     'nextevent:prediction': CustomEvent<PredictionDetail>;
     'nextevent:churn-risk': CustomEvent<ChurnRiskDetail>;
-    'nextevent:ready': CustomEvent<{ threshold: number }>;
-    'nextevent:error': CustomEvent<{ message: string }>;
+    'nextevent:ready': CustomEvent<ReadyDetail>;
+    'nextevent:error': CustomEvent<ErrorDetail>;
   }
 }

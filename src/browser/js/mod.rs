@@ -1,0 +1,312 @@
+//! The JS API for shop pages (wasm32, feature `embed`): `Predictor`, `Session` and the
+//! `nextevent:*` DOM events, over [`crate::core::live`]. The only place JS sees errors, as
+//! `Error`s whose message names the event index and field.
+
+mod convert;
+mod types;
+
+use js_sys::{Array, Reflect};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::core::event::Event;
+use crate::core::live::LiveSession;
+use crate::core::outlook::{check_threshold, Outlook};
+use crate::core::predict::Predictor;
+use convert::{describe, event_from_js, events_from_js, js_err, option, threshold_option, to_js};
+
+thread_local! {
+    static SHARED: std::cell::OnceCell<std::result::Result<Predictor, String>> =
+        const { std::cell::OnceCell::new() };
+}
+
+/// The embedded model, loaded (parsed and optimized) once per page.
+fn shared() -> Result<Predictor, JsError> {
+    SHARED.with(|c| {
+        c.get_or_init(|| Predictor::embedded().map_err(|e| e.to_string()))
+            .clone()
+            .map_err(|e| JsError::new(&e))
+    })
+}
+
+/// Predicts a shopper's next event from the events they made.
+#[wasm_bindgen(js_name = Predictor)]
+pub struct JsPredictor {
+    inner: Predictor,
+    threshold: f32,
+}
+
+#[wasm_bindgen(js_class = Predictor)]
+impl JsPredictor {
+    /// Uses the embedded model (loaded once per page). `options.threshold`: churn threshold
+    /// on P(purchase), 0 to 1 (default: the model card's).
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "PredictorOptions")] options: JsValue,
+    ) -> Result<JsPredictor, JsError> {
+        let inner = shared()?;
+        let threshold = threshold_option(&options, inner.info().churn_threshold)?;
+        Ok(JsPredictor { inner, threshold })
+    }
+
+    /// Predicts from events (oldest first, at most 1,000; the last 16 count).
+    #[wasm_bindgen(unchecked_return_type = "Outlook")]
+    pub fn predict(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ShopEvent[]")] events: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "PredictOptions")] options: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let events = events_from_js(&events).map_err(js_err)?;
+        let influence = option(&options, "influence").is_truthy();
+        let o = Outlook::of(&self.inner, &events, self.threshold, influence).map_err(js_err)?;
+        to_js(&o)
+    }
+
+    /// Encodes sequences (each oldest first) into the model's input tensors with the one
+    /// encoder, for running the same inputs in another ONNX runtime or for [`Self::run`].
+    #[wasm_bindgen(unchecked_return_type = "EncodedBatch")]
+    pub fn encode(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ShopEvent[][]")] sequences: JsValue,
+    ) -> Result<JsValue, JsError> {
+        if !Array::is_array(&sequences) {
+            return Err(JsError::new(&format!(
+                "sequences must be an array of event arrays, got {}",
+                describe(&sequences)
+            )));
+        }
+        let arr: &Array = sequences.unchecked_ref();
+        let seqs = (0..arr.length())
+            .map(|i| {
+                events_from_js(&arr.get(i)).map_err(|e| JsError::new(&format!("sequence {i}: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        for (i, s) in seqs.iter().enumerate() {
+            crate::core::event::validate_sequence(s)
+                .map_err(|e| JsError::new(&format!("sequence {i}: {e}")))?;
+        }
+        if self.inner.calendar().is_some() {
+            return Err(JsError::new(
+                "encode() returns features and brands only; this model also reads calendar context",
+            ));
+        }
+        let refs: Vec<&[Event]> = seqs.iter().map(Vec::as_slice).collect();
+        let b = self.inner.encode(&refs);
+        let out = js_sys::Object::new();
+        let set = |k: &str, v: &JsValue| Reflect::set(&out, &JsValue::from_str(k), v);
+        set("n", &JsValue::from(b.n as u32))
+            .and_then(|_| {
+                set(
+                    "features",
+                    &js_sys::Float32Array::from(&b.features[..]).into(),
+                )
+            })
+            .and_then(|_| set("brands", &js_sys::BigInt64Array::from(&b.brands[..]).into()))
+            .map_err(|e| JsError::new(&format!("internal: could not build the batch: {e:?}")))?;
+        Ok(out.into())
+    }
+
+    /// Runs the model on encoded inputs (`features` f32 [n,16,16], `brands` i64 [n,16]) and
+    /// returns the probabilities, f32 [n, 4] in class order. Inputs are checked, not trusted:
+    /// wrong lengths, non-finite features or out-of-range buckets are errors.
+    pub fn run(
+        &self,
+        features: &js_sys::Float32Array,
+        brands: &js_sys::BigInt64Array,
+    ) -> Result<js_sys::Float32Array, JsError> {
+        use crate::core::spec::{N_FEATURES, WINDOW};
+        let features = features.to_vec();
+        let brands = brands.to_vec();
+        let n = features.len() / (WINDOW * N_FEATURES);
+        if !features.len().is_multiple_of(WINDOW * N_FEATURES) || brands.len() != n * WINDOW {
+            return Err(JsError::new(&format!(
+                "features must hold n × {} values and brands n × {WINDOW}; got {} and {}",
+                WINDOW * N_FEATURES,
+                features.len(),
+                brands.len()
+            )));
+        }
+        // Finite values and bucket range are checked by the core predictor (`run_raw`).
+        let batch = crate::core::encode::Batch {
+            n,
+            features,
+            brands,
+            context: Vec::new(),
+        };
+        let p = self.inner.run_raw(&batch).map_err(js_err)?;
+        Ok(js_sys::Float32Array::from(&p[..]))
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn threshold(&self) -> f32 {
+        self.threshold
+    }
+
+    /// Sets the churn threshold (0 to 1).
+    #[wasm_bindgen(js_name = setThreshold)]
+    pub fn set_threshold(&mut self, t: f64) -> Result<(), JsError> {
+        self.threshold = check_threshold(t).map_err(js_err)?;
+        Ok(())
+    }
+
+    /// What the model is: name, architecture, training data, held-out figures, size.
+    #[wasm_bindgen(getter, unchecked_return_type = "ModelInfo")]
+    pub fn info(&self) -> Result<JsValue, JsError> {
+        model_info(&self.inner)
+    }
+}
+
+fn model_info(p: &Predictor) -> Result<JsValue, JsError> {
+    let mut v = serde_json::to_value(p.info())
+        .map_err(|e| JsError::new(&format!("internal: model info: {e}")))?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("size_bytes".into(), serde_json::json!(p.size_bytes()));
+    }
+    to_js(&v)
+}
+
+/// A shopper's live session: observe events as they happen; predicts after each and
+/// dispatches `nextevent:prediction` and `nextevent:churn-risk` on `options.target`.
+#[wasm_bindgen(js_name = Session)]
+pub struct JsSession {
+    predictor: Predictor,
+    inner: LiveSession,
+    target: Option<web_sys::EventTarget>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PredictionDetail<'a> {
+    #[serde(flatten)]
+    outlook: &'a Outlook,
+    observed: usize,
+    event: &'a Event,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ChurnRiskDetail<'a> {
+    purchase: f32,
+    threshold: f32,
+    favourite_brand: &'a Option<String>,
+    outlook: &'a Outlook,
+}
+
+#[wasm_bindgen(js_class = Session)]
+impl JsSession {
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "SessionOptions")] options: JsValue,
+    ) -> Result<JsSession, JsError> {
+        let predictor = shared()?;
+        let threshold = threshold_option(&options, predictor.info().churn_threshold)?;
+        let t = option(&options, "target");
+        let target = if t.is_null() {
+            None
+        } else if t.is_undefined() {
+            web_sys::window().map(Into::into)
+        } else {
+            Some(t.dyn_into::<web_sys::EventTarget>().map_err(|t| {
+                JsError::new(&format!(
+                    "options.target must be an EventTarget (an element, document or window) or null, got {}",
+                    describe(&t)
+                ))
+            })?)
+        };
+        Ok(JsSession {
+            predictor,
+            inner: LiveSession::new(threshold),
+            target,
+        })
+    }
+
+    /// Adds one event, predicts, dispatches the events, and returns the outlook. An invalid
+    /// event throws and leaves the session unchanged.
+    #[wasm_bindgen(unchecked_return_type = "Outlook")]
+    pub fn observe(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "ShopEvent")] event: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let e = event_from_js(self.inner.observed(), &event).map_err(js_err)?;
+        let obs = self.inner.observe(&self.predictor, e).map_err(js_err)?;
+        let result = to_js(&obs.outlook)?;
+        if let Some(target) = &self.target {
+            let last = self
+                .inner
+                .history()
+                .last()
+                .expect("an event was just added");
+            let detail = to_js(&PredictionDetail {
+                outlook: &obs.outlook,
+                observed: self.inner.observed(),
+                event: last,
+            })?;
+            dispatch(target, "nextevent:prediction", &detail)?;
+            if obs.entered_risk {
+                let detail = to_js(&ChurnRiskDetail {
+                    purchase: obs.outlook.probabilities.purchase,
+                    threshold: obs.outlook.threshold,
+                    favourite_brand: &obs.outlook.favourite_brand,
+                    outlook: &obs.outlook,
+                })?;
+                dispatch(target, "nextevent:churn-risk", &detail)?;
+            }
+        }
+        Ok(result)
+    }
+
+    /// The kept events (the last 16), oldest first, as plain objects with ISO times.
+    #[wasm_bindgen(getter, unchecked_return_type = "ShopEvent[]")]
+    pub fn history(&self) -> Result<JsValue, JsError> {
+        to_js(&self.inner.history().collect::<Vec<_>>())
+    }
+
+    /// Events observed since creation or `clear()`.
+    #[wasm_bindgen(getter)]
+    pub fn observed(&self) -> usize {
+        self.inner.observed()
+    }
+
+    /// Whether the last prediction was below the threshold.
+    #[wasm_bindgen(getter, js_name = atRisk)]
+    pub fn at_risk(&self) -> bool {
+        self.inner.at_risk()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn threshold(&self) -> f32 {
+        self.inner.threshold()
+    }
+
+    /// Sets the churn threshold (0 to 1); the next observed event is compared against it.
+    #[wasm_bindgen(js_name = setThreshold)]
+    pub fn set_threshold(&mut self, t: f64) -> Result<(), JsError> {
+        self.inner
+            .set_threshold(check_threshold(t).map_err(js_err)?);
+        Ok(())
+    }
+
+    /// Forgets the events and the risk state.
+    pub fn clear(&mut self) {
+        self.inner.clear();
+    }
+}
+
+fn dispatch(target: &web_sys::EventTarget, name: &str, detail: &JsValue) -> Result<(), JsError> {
+    let init = web_sys::CustomEventInit::new();
+    init.set_detail(detail);
+    init.set_bubbles(true);
+    init.set_composed(true);
+    let ev = web_sys::CustomEvent::new_with_event_init_dict(name, &init)
+        .map_err(|e| JsError::new(&format!("could not create {name}: {e:?}")))?;
+    // A listener that throws does not stop the session; the browser reports it.
+    let _ = target.dispatch_event(&ev);
+    Ok(())
+}
+
+/// The embedded model's description, without creating a predictor.
+#[wasm_bindgen(js_name = modelInfo, unchecked_return_type = "ModelInfo")]
+pub fn js_model_info() -> Result<JsValue, JsError> {
+    model_info(&shared()?)
+}

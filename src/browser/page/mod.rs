@@ -1,0 +1,162 @@
+//! The demo page (wasm32, feature `page`): small Leptos components over the plain, natively
+//! tested logic of [`crate::browser`]; this module mounts the page and holds its state.
+
+mod business;
+mod editor;
+mod influence;
+mod model_panel;
+mod prediction;
+mod replay_panel;
+
+use leptos::prelude::*;
+
+use crate::browser::examples::examples;
+use crate::browser::outcome::{ModelStatus, Outcome};
+use crate::browser::replay::Replay;
+use crate::browser::rows::Row;
+use crate::core::event::EventKind;
+use crate::core::predict::Predictor;
+
+/// Mounts the page; called by the `nextevent-page` binary in the browser.
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        show_fatal(&info.to_string());
+    }));
+    if let Some(el) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("loading"))
+    {
+        el.remove();
+    }
+    leptos::mount::mount_to_body(App);
+}
+
+/// Puts a visible error at the top of the page (used by the panic hook: never a blank screen).
+fn show_fatal(message: &str) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    if let (Ok(p), Some(body)) = (doc.create_element("p"), doc.body()) {
+        p.set_class_name("error fatal");
+        let _ = p.set_attribute("role", "alert");
+        p.set_text_content(Some(&format!(
+            "nextevent stopped with an internal error; reload the page. Details: {message}"
+        )));
+        let _ = body.prepend_with_node_1(&p);
+    }
+}
+
+/// A User Timing mark, read by the e2e test for navigation → first prediction.
+fn mark(name: &str) {
+    if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = p.mark(name);
+    }
+}
+
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
+/// Class order colours, shared by the bars, the replay timeline and its legend.
+fn kind_class(k: EventKind) -> &'static str {
+    match k {
+        EventKind::View => "k-view",
+        EventKind::Cart => "k-cart",
+        EventKind::RemoveFromCart => "k-remove",
+        EventKind::Purchase => "k-purchase",
+    }
+}
+
+/// The page's state, shared by its components (all handles are `Copy`).
+#[derive(Clone, Copy)]
+struct State {
+    /// The model in use: the shipped one, or one the visitor loaded from a file.
+    model: RwSignal<Predictor>,
+    load_ms: RwSignal<f64>,
+    model_status: RwSignal<Option<ModelStatus>>,
+    rows: RwSignal<Vec<Row>>,
+    threshold: RwSignal<f32>,
+    replay: RwSignal<Option<Replay>>,
+    outcome: Memo<Outcome>,
+}
+
+impl State {
+    fn new(predictor: Predictor, load_ms: f64) -> Self {
+        let threshold = RwSignal::new(predictor.info().churn_threshold);
+        let model = RwSignal::new(predictor);
+        let rows = RwSignal::new(examples()[0].1.clone());
+        let outcome = Memo::new(move |_| model.with(|p| rows.with(|r| Outcome::of(p, r, now_ms))));
+        State {
+            model,
+            load_ms: RwSignal::new(load_ms),
+            model_status: RwSignal::new(None),
+            rows,
+            threshold,
+            replay: RwSignal::new(None),
+            outcome,
+        }
+    }
+
+    /// Shows `rows` (ending any replay).
+    fn load(self, rows: Vec<Row>) {
+        self.replay.set(None);
+        self.rows.set(rows);
+    }
+
+    /// Switches to `p`, loaded in `ms`, with its own default threshold.
+    fn use_model(self, p: Predictor, ms: f64, status: ModelStatus) {
+        self.load_ms.set(ms);
+        self.threshold.set(p.info().churn_threshold);
+        self.model_status.set(Some(status));
+        self.model.set(p);
+    }
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let t0 = now_ms();
+    let loaded = Predictor::embedded();
+    let load_ms = now_ms() - t0;
+    mark("nextevent:model-loaded");
+    match loaded {
+        Ok(p) => view! { <Demo predictor=p load_ms=load_ms/> }.into_any(),
+        Err(e) => view! {
+            <main>
+                <h1>"nextevent"</h1>
+                <p class="error" role="alert">"The model could not be loaded: " {e.to_string()}</p>
+            </main>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+fn Demo(predictor: Predictor, load_ms: f64) -> impl IntoView {
+    let state = State::new(predictor, load_ms);
+    let first_marked = std::cell::Cell::new(false);
+    Effect::new(move |_| {
+        if !first_marked.get() && matches!(state.outcome.get(), Outcome::Ready { .. }) {
+            first_marked.set(true);
+            mark("nextevent:first-prediction");
+        }
+    });
+    view! {
+        <header>
+            <h1>"nextevent"</h1>
+            <p class="tagline">"Predicts a shopper's next action in your browser. No data leaves this page."</p>
+        </header>
+        <main>
+            <editor::Sequence state=state/>
+            <section aria-labelledby="pred-h" class="prediction" aria-live="polite">
+                <h2 id="pred-h">"Next event"</h2>
+                <prediction::NextEvent state=state/>
+                <business::Threshold state=state/>
+                {move || state.replay.get().map(|r| view! { <replay_panel::ReplayPanel replay=r state=state/> })}
+            </section>
+            <model_panel::ModelPanel state=state/>
+        </main>
+    }
+}

@@ -1,0 +1,110 @@
+//! The model panel: what the model is and how it scored (from its ONNX metadata), and "Try
+//! another model", which reads a picked `.onnx` in the page and refuses it with the reason.
+
+use leptos::prelude::*;
+
+use super::{now_ms, State};
+use crate::browser::outcome::{check_model_file_size, ModelStatus};
+use crate::core::predict::Predictor;
+
+#[component]
+pub fn ModelPanel(state: State) -> impl IntoView {
+    view! {
+        <section aria-labelledby="model-h" class="model">
+            <h2 id="model-h">"Model"</h2>
+            <Figures state=state/>
+            <ModelFile state=state/>
+        </section>
+    }
+}
+
+#[component]
+fn Figures(state: State) -> impl IntoView {
+    move || {
+        let (info, kb) = state
+            .model
+            .with(|p| (p.info().clone(), p.size_bytes() as f64 / 1024.0));
+        view! {
+            <p id="model-name">{info.name.clone()} {format!(" — {kb:.0} KB, {} parameters, loaded in {:.0} ms", info.parameters, state.load_ms.get())}</p>
+            <p>{info.architecture.clone()}</p>
+            <p class="meta">"Trained on: " {info.trained_on.clone()}</p>
+            <table class="figures">
+                <thead><tr><th>"Held-out test"</th><th>"accuracy"</th><th>"macro-F1"</th></tr></thead>
+                <tbody>
+                    <tr><td>"this model"</td>
+                        <td>{info.test_metrics.iter().find(|m| m.0 == "accuracy").map(|m| format!("{:.3}", m.1))}</td>
+                        <td>{info.test_metrics.iter().find(|m| m.0 == "macro_f1").map(|m| format!("{:.3}", m.1))}</td></tr>
+                    {info.baselines.iter().map(|(n, a, f)| view! { <tr><td>{n.clone()}</td><td>{format!("{a:.3}")}</td><td>{format!("{f:.3}")}</td></tr> }).collect_view()}
+                </tbody>
+            </table>
+            <p class="meta">{info.test_metrics.iter().filter(|m| m.0 != "accuracy" && m.0 != "macro_f1").map(|(n, v)| if v.fract() == 0.0 { format!("{n} {v:.0}") } else { format!("{n} {v:.4}") }).collect::<Vec<_>>().join(" · ")}</p>
+        }
+    }
+}
+
+#[component]
+fn ModelFile(state: State) -> impl IntoView {
+    let on_file = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            let name = file.name();
+            let current = state.model.get_untracked();
+            match read_model_file(&file).await {
+                Ok(bytes) => {
+                    let t0 = now_ms();
+                    match Predictor::from_onnx_bytes(&bytes) {
+                        Ok(p) => {
+                            let status = ModelStatus::loaded(&name, &p);
+                            state.use_model(p, now_ms() - t0, status);
+                        }
+                        Err(e) => state.model_status.set(Some(ModelStatus::refused(
+                            &name,
+                            &e.to_string(),
+                            &current,
+                        ))),
+                    }
+                }
+                Err(e) => state
+                    .model_status
+                    .set(Some(ModelStatus::refused(&name, &e, &current))),
+            }
+        });
+        // Choosing the same file again must fire `change` again.
+        input.set_value("");
+    };
+    let use_shipped = move |_| {
+        let t0 = now_ms();
+        if let Ok(p) = Predictor::embedded() {
+            let status = ModelStatus::loaded("the shipped model", &p);
+            state.use_model(p, now_ms() - t0, status);
+        }
+    };
+    view! {
+        <div class="model-file">
+            <label for="model-file">"Try another model (an .onnx exported by nextevent-train; it stays on this device): "</label>
+            <input id="model-file" type="file" accept=".onnx,application/octet-stream" on:change=on_file/>
+            <button id="model-reset" on:click=use_shipped>"Use the shipped model"</button>
+            {move || state.model_status.get().map(|s| view! {
+                <p id="model-status" class:error=!s.ok role=if s.ok { "status" } else { "alert" } data-ok=s.ok.to_string()>{s.message}</p>
+            })}
+        </div>
+    }
+}
+
+/// Reads a chosen file's bytes, refusing files that are too large before reading them.
+async fn read_model_file(file: &web_sys::File) -> Result<Vec<u8>, String> {
+    check_model_file_size(file.size())?;
+    let buf = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|e| format!("the file could not be read ({e:?})"))?;
+    Ok(js_sys::Uint8Array::new(&buf).to_vec())
+}

@@ -1,0 +1,10 @@
+//! Training (feature `train`, native, implies `data`): the synthetic generator, the burn
+//! networks, the fitting loop, ONNX export, the pipeline, the model card and the comparison.
+
+pub mod card;
+pub mod compare;
+pub mod export;
+pub mod fit;
+pub mod net;
+pub mod pipeline;
+pub mod synth;
