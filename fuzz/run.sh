@@ -12,17 +12,22 @@ secs=${1:-300}
 shift || true
 targets=("$@")
 sanitizer=${FUZZ_SANITIZER:-none}
-[ ${#targets[@]} -gt 0 ] || targets=(csv_rows json_events encoder predictor model_load)
+# model_graph_unchecked is model_graph built with --features unchecked (no graph check).
+all=(csv_rows json_events encoder predictor model_load model_graph model_graph_unchecked)
+[ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 data=../shared/data
 mkdir -p fuzz/logs
 python3 fuzz/seeds.py "$data" fuzz/corpus
 for t in "${targets[@]}"; do
-  cargo +nightly fuzz build --release --debug-assertions -s "$sanitizer" "$t"
-done
-for t in "${targets[@]}"; do
+  bin=$t features=()
+  if [ "$t" = model_graph_unchecked ]; then bin=model_graph features=(--features unchecked); fi
+  # Built right before its run: the two model_graph builds share one binary name.
+  cargo +nightly fuzz build --release --debug-assertions -s "$sanitizer" "${features[@]}" "$bin"
   echo "==> $t for $secs s"
+  mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
   set +e
-  cargo +nightly fuzz run --release --debug-assertions -s "$sanitizer" "$t" "fuzz/corpus/$t" -- \
+  cargo +nightly fuzz run --release --debug-assertions -s "$sanitizer" "${features[@]}" "$bin" \
+    "fuzz/corpus/$t" -- -artifact_prefix="fuzz/artifacts/$t/" \
     -max_total_time="$secs" -print_final_stats=1 -rss_limit_mb=4096 -max_len=8192 \
     > "fuzz/logs/$t.log" 2>&1
   rc=$?
@@ -31,4 +36,4 @@ for t in "${targets[@]}"; do
   echo "$rc" > "fuzz/logs/$t.rc"
 done
 # The report covers every target with a log, so running one target updates its row only.
-python3 fuzz/report.py "$secs" "$sanitizer" csv_rows json_events encoder predictor model_load
+python3 fuzz/report.py "$secs" "$sanitizer" "${all[@]}"

@@ -12,7 +12,7 @@ lines = text.splitlines()
 header, rows = lines[0], lines[1:]
 chunks = [rows[i:i + 24] for i in range(0, len(rows), 24)][:120]
 # Seeds are (re)written; what earlier runs added to the corpus stays.
-for t in ["csv_rows", "json_events", "encoder", "predictor", "model_load"]:
+for t in ["csv_rows", "json_events", "encoder", "predictor", "model_load", "model_graph", "model_graph_unchecked"]:
     os.makedirs(os.path.join(out, t), exist_ok=True)
 def put(t, name, data):
     with open(os.path.join(out, t, name), "wb") as f:
@@ -33,4 +33,8 @@ for i, ch in enumerate(chunks):
     put("json_events", f"sample-{i:03}.json", json.dumps(events).encode())
 with open("models/nextevent.onnx", "rb") as f:
     put("model_load", "nextevent.onnx", f.read())
-print(f"seeds: {len(chunks)} chunks of the real sample per text target, 1 model")
+# model_graph reads a mutation program: no program (the base as exported) and a few bytes.
+for t in ["model_graph", "model_graph_unchecked"]:
+    put(t, "as-exported", b"")
+    put(t, "fp32-base", b"\x01")
+print(f"seeds: {len(chunks)} chunks of the real sample per text target, 1 model, 2 graph programs")

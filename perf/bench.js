@@ -62,10 +62,13 @@ async function loadOrt(levels = ['basic', 'all']) {
   return { js_ms: t1 - t0, model_fetch_ms: t2 - t1, session_ms: times, version: mod.env.versions?.web ?? mod.env.versions?.common };
 }
 
+/** Values of one window's `features` (T = 16 events × 21 features, spec version 2). */
+const F = 16 * 21;
+
 function slice(enc, i, n = 1) {
   return {
     n,
-    features: enc.features.subarray(i * 256, (i + n) * 256),
+    features: enc.features.subarray(i * F, (i + n) * F),
     brands: enc.brands.subarray(i * 16, (i + n) * 16),
   };
 }
@@ -73,7 +76,7 @@ function slice(enc, i, n = 1) {
 async function runOrt(level, b) {
   const o = ort.ort;
   const feeds = {
-    features: new o.Tensor('float32', b.features, [b.n, 16, 16]),
+    features: new o.Tensor('float32', b.features, [b.n, 16, 21]),
     brand_bucket: new o.Tensor('int64', b.brands, [b.n, 16]),
   };
   const out = await ort.sessions[level].run(feeds);
@@ -196,7 +199,7 @@ async function cold(which, sequence) {
     first = performance.now();
   } else {
     split = await loadOrt(['all']);
-    const enc = { n: 1, features: new Float32Array(256), brands: new BigInt64Array(16) };
+    const enc = { n: 1, features: new Float32Array(F), brands: new BigInt64Array(16) };
     const s = performance.now();
     await runOrt('all', enc);
     split.first_run_ms = performance.now() - s;

@@ -74,6 +74,15 @@ fn predict_returns_the_documented_object_and_matches_native() {
     assert_eq!(get(&out, "next").as_string().unwrap(), native.next.as_str());
     assert!(get(&out, "confidence").as_f64().is_some());
     assert!(get(&out, "churnRisk").as_bool().is_some());
+    // The shipped model has the conversion head: P(buys this visit) and the visit's stage.
+    let conversion = get(&out, "conversion").as_f64().unwrap() as f32;
+    assert!((conversion - native.conversion.unwrap()).abs() <= 1e-6);
+    assert!(["browsing", "cart", "cart_emptied", "purchased"]
+        .contains(&get(&out, "stage").as_string().unwrap().as_str()));
+    assert_eq!(
+        get(&out, "riskBasis").as_string().as_deref(),
+        Some("conversion")
+    );
     assert_eq!(
         get(&out, "favouriteBrand").as_string().as_deref(),
         Some("runail")
@@ -294,6 +303,11 @@ fn a_session_observes_keeps_history_and_dispatches_its_events() {
         Some("runail")
     );
     assert!(get(&risks[0].1, "purchase").as_f64().is_some());
+    assert!(
+        get(&risks[0].1, "conversion").as_f64().unwrap()
+            < get(&risks[0].1, "threshold").as_f64().unwrap()
+    );
+    assert!(get(&risks[0].1, "stage").as_string().is_some());
     assert_eq!(get(&events[0].1, "observed").as_f64(), Some(1.0));
     assert_eq!(
         get(&events[0].1, "event.event_type").as_string().as_deref(),
@@ -307,8 +321,19 @@ fn a_session_observes_keeps_history_and_dispatches_its_events() {
     let m = msg(s.observe(ev("view", 0)).unwrap_err());
     assert!(m.contains("earlier than the previous event"), "{m}");
     assert_eq!(s.observed(), 20);
-    assert!(s.observe(ev("purchase", 999)).is_ok());
-    assert!(s.set_threshold(f64::NAN).is_err());
+    let bought = s.observe(ev("purchase", 999)).unwrap();
+    assert_eq!(
+        get(&bought, "stage").as_string().as_deref(),
+        Some("purchased")
+    );
+    assert_eq!(
+        get(&bought, "churnRisk").as_bool(),
+        Some(false),
+        "a buyer is never flagged"
+    );
+    assert!(get(&bought, "threshold").is_null());
+    assert!(s.set_threshold(Some(f64::NAN)).is_err());
+    assert!(s.set_threshold(None).is_ok() && s.threshold().is_none());
     s.clear();
     assert_eq!(s.observed(), 0);
     let bad_target = Object::new();
@@ -342,18 +367,18 @@ fn encode_and_run_expose_the_model_inputs_and_check_them() {
     // Checked, not trusted.
     let cases: Vec<(Float32Array, BigInt64Array, &str)> = vec![
         (
-            Float32Array::new_with_length(255),
+            Float32Array::new_with_length(335),
             BigInt64Array::new_with_length(16),
-            "features must hold n × 256 values",
+            "features must hold n × 336 values",
         ),
         (
-            Float32Array::new_with_length(256),
+            Float32Array::new_with_length(336),
             BigInt64Array::new_with_length(15),
             "brands n × 16",
         ),
         (
             {
-                let a = Float32Array::new_with_length(256);
+                let a = Float32Array::new_with_length(336);
                 a.set_index(7, f32::NAN);
                 a
             },
@@ -361,7 +386,7 @@ fn encode_and_run_expose_the_model_inputs_and_check_them() {
             "features[7] is NaN",
         ),
         (
-            Float32Array::new_with_length(256),
+            Float32Array::new_with_length(336),
             {
                 let a = BigInt64Array::new_with_length(16);
                 a.set_index(3, 128);

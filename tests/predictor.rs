@@ -66,7 +66,17 @@ fn bad_sequences_are_typed_errors() {
 
 #[test]
 fn corrupt_or_foreign_models_are_refused_with_reasons() {
+    let p = Predictor::embedded().unwrap();
+    let seq = [ev(0, EventKind::View), ev(10, EventKind::Cart)];
+    let before = p.predict(&seq).unwrap();
     for (name, bytes, want) in common::bad_models() {
         common::assert_refused(name, &bytes, want);
+        assert_eq!(
+            p.predict(&seq).unwrap(),
+            before,
+            "{name}: the loaded predictor changed"
+        );
     }
+    // The same table, as files, for the demo's end-to-end test (tests/e2e/models.test.mjs).
+    common::write_bad_models();
 }

@@ -1,4 +1,7 @@
-//! Shared pieces of the fuzz targets: adversarial events built from fuzzer bytes.
+//! Shared pieces of the fuzz targets: adversarial events built from fuzzer bytes, and the
+//! graph mutations of the structure-aware model target.
+
+pub mod graph;
 
 use std::sync::Arc;
 

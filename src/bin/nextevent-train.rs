@@ -15,6 +15,11 @@ use nextevent::training::compare::{compare, CompareOptions, Variant};
 use nextevent::training::fit::TrainConfig;
 use nextevent::training::net::{Arch, ModelConfig};
 use nextevent::training::pipeline::{run_with, sidecar, PipelineOptions};
+use nextevent::training::ship::{ship, ShipOptions};
+
+/// Where `ship` writes the fitted generator and `generate`, `compare` and `experiments` read it.
+const GENERATOR: &str = "models/generator.json";
+use nextevent::training::process::Process;
 use nextevent::training::synth::{generate, Catalog, Effects, GenConfig};
 
 #[derive(Parser)]
@@ -72,6 +77,12 @@ struct TrainArgs {
     /// Add the window's mean brand embedding to the head's input.
     #[arg(long)]
     brand_pool: bool,
+    /// No linear path from the last event's features to the heads.
+    #[arg(long)]
+    no_skip: bool,
+    /// No conversion head (P(a purchase follows later in the session)).
+    #[arg(long)]
+    no_conversion: bool,
     /// Architecture: cnn_bigru (shipped), lstm, gru, bigru or cnn.
     #[arg(long, default_value = "cnn_bigru", value_parser = parse_arch)]
     arch: Arch,
@@ -125,6 +136,12 @@ enum Cmd {
         /// Give each brand a hidden appeal that moves purchases after carting it.
         #[arg(long)]
         brand_appeal: bool,
+        /// The session process (written by `ship` from the real sample).
+        #[arg(long, default_value = "models/generator.json")]
+        process: PathBuf,
+        /// Skip the Bayes-optimal figures (faster at tens of millions of rows).
+        #[arg(long)]
+        no_bayes: bool,
         #[command(flatten)]
         shared: Shared,
     },
@@ -161,6 +178,11 @@ enum Cmd {
         /// Single-window predictions timed per model.
         #[arg(long, default_value_t = 300)]
         timing_windows: usize,
+        /// On real shoppers: every architecture by the shipped model's recipe (pre-train on
+        /// the fitted generator's data, fine-tune on real Oct–Nov, stop on December), scored
+        /// on the real Jan–Feb windows → models/COMPARISON-REAL.md.
+        #[arg(long)]
+        real: bool,
         #[command(flatten)]
         shared: Shared,
         #[command(flatten)]
@@ -191,13 +213,35 @@ enum Cmd {
     /// Re-render a comparison's Markdown and chart from its JSON (e.g. models/comparison.json)
     /// with this build's wording, without retraining.
     Render { json: PathBuf },
-    /// Regenerate the shipped model: generate data, then train into models/ (defaults:
-    /// 1.5 M rows, up to 10 epochs of 300,000 windows, 50,000 validation windows per epoch).
+    /// Regenerate the shipped model: fit the generator to the real sample (Oct–Nov, states
+    /// chosen on December), generate `--rows` with it, pre-train on them, fine-tune on the
+    /// real Oct–Nov windows (stopping and calibrating on December), then judge on the real
+    /// Jan–Feb sessions. Refuses to write models/ (non-zero exit, says why) when the model's
+    /// real Jan–Feb macro-F1 is below "repeat the last kind"'s or Markov-1's, or its log loss
+    /// not below Markov-1's and Markov-2's. `--dev` stops after the December report.
     Ship {
-        #[arg(long, default_value_t = 1_500_000)]
+        #[arg(long, default_value_t = 1_000_000)]
         rows: u64,
         #[arg(long, default_value = "target/nextevent-data")]
         data_dir: PathBuf,
+        /// Most hidden states tried for the generator's process.
+        #[arg(long, default_value_t = 4)]
+        max_states: usize,
+        /// Development run: report on December only; never evaluates Jan–Feb, writes nothing.
+        #[arg(long)]
+        dev: bool,
+        /// Skip pre-training on generated data (fine-tune from scratch on the real windows).
+        #[arg(long)]
+        no_pretrain: bool,
+        /// Fine-tuning learning rate.
+        #[arg(long)]
+        finetune_lr: Option<f64>,
+        /// Fine-tuning epochs at most.
+        #[arg(long)]
+        finetune_epochs: Option<usize>,
+        /// Class weights in the fine-tuning loss.
+        #[arg(long)]
+        finetune_class_weights: bool,
         #[command(flatten)]
         shared: Shared,
         #[command(flatten)]
@@ -219,6 +263,8 @@ fn train_config(a: &TrainArgs) -> Result<TrainConfig> {
             hidden: a.hidden,
             context: calendar.is_some(),
             brand_pool: a.brand_pool,
+            skip: !a.no_skip,
+            conversion: !a.no_conversion,
         },
         calendar,
         epochs: a.epochs.unwrap_or(8),
@@ -231,23 +277,36 @@ fn train_config(a: &TrainArgs) -> Result<TrainConfig> {
     })
 }
 
+/// The fitted session process `ship` writes (`models/generator.json`).
+fn process(path: &std::path::Path) -> Result<Process> {
+    let text = files::read_text(path)?;
+    serde_json::from_str(&text).map_err(|e| nextevent::data::Error::Input {
+        path: path.to_path_buf(),
+        reason: format!("not a fitted process (run `nextevent-train ship` to write one): {e}"),
+    })
+}
+
 fn gen(
     rows: u64,
     seed: u64,
     out: &std::path::Path,
     shared: &Shared,
     effects: Effects,
+    process_path: &std::path::Path,
+    bayes: bool,
 ) -> Result<()> {
     let cat = Catalog::load(&shared.products, &shared.sample, seed)?;
+    let process = process(process_path)?;
     let cfg = GenConfig {
         rows,
         seed,
         effects,
+        bayes,
         ..GenConfig::default()
     };
     let t = std::time::Instant::now();
-    let s = generate(&cat, &cfg, out, true)?;
-    let json = serde_json::json!({ "config": cfg, "summary": s, "products": shared.products, "sample": shared.sample });
+    let s = generate(&cat, &process, &cfg, out, true)?;
+    let json = serde_json::json!({ "config": cfg, "summary": s, "process": process, "products": shared.products, "sample": shared.sample });
     files::write(
         &sidecar(out),
         serde_json::to_string_pretty(&json).expect("json"),
@@ -306,6 +365,127 @@ fn train_and_report(files: Vec<PathBuf>, a: &TrainArgs, default_provenance: Stri
     Ok(())
 }
 
+/// `ship`: runs it, tracks it, prints the December (and, unless `--dev`, the Jan–Feb)
+/// report, and fails when the gate does.
+fn ship_and_report(opts: &ShipOptions, args: &TrainArgs) -> Result<()> {
+    let tracker = Tracker::from_env("nextevent", &args.runs_dir)?;
+    let name = format!("ship {} seed {}", args.arch, args.seed);
+    let mut active = tracker.start(&name, None, &[])?;
+    let mut live_err = None;
+    let shipped = ship(opts, &mut |stage, h| {
+        let mut m = epoch_metrics(h);
+        for x in &mut m {
+            x.key = format!("{stage}_{}", x.key);
+        }
+        if let Err(e) = active.log(&[], &m) {
+            live_err.get_or_insert(e);
+        }
+    });
+    let shipped = match (shipped, live_err) {
+        (Ok(s), None) => s,
+        (Ok(_), Some(e)) | (Err(e), _) => {
+            let _ = active.end(false);
+            return Err(e);
+        }
+    };
+    eprintln!("\n{}", shipped.real.dev.markdown());
+    if let Some(t) = &shipped.real.test {
+        eprintln!("{}", t.markdown());
+    }
+    match (&shipped.report, &shipped.gate) {
+        (Some(r), Ok(())) => {
+            let logged = active.finish(&ship_record(r, opts, &name))?;
+            eprintln!(
+                "wrote {} and the card into {}; tracked in {} (run {})",
+                r.onnx_path,
+                opts.out_dir.display(),
+                tracker.describe(),
+                logged.run_id
+            );
+            Ok(())
+        }
+        (_, Err(why)) if opts.dev_only => {
+            let _ = active.end(true);
+            eprintln!("{why}");
+            Ok(())
+        }
+        (_, Err(why)) => {
+            let _ = active.end(false);
+            Err(nextevent::data::Error::Settings(format!(
+                "the model did not pass the real Jan–Feb gate, so {} was left as it was: {why}",
+                opts.out_dir.display()
+            )))
+        }
+        (None, Ok(())) => unreachable!("a passed gate writes a report"),
+    }
+}
+
+/// The tracking record of a `ship` run: the card's record plus the real figures.
+fn ship_record(
+    r: &nextevent::training::card::PipelineReport,
+    opts: &ShipOptions,
+    name: &str,
+) -> nextevent::data::tracking::RunRecord {
+    let popts = PipelineOptions {
+        inputs: vec![],
+        out_dir: opts.out_dir.clone(),
+        stem: opts.stem.clone(),
+        train: opts.recipe.finetune.clone(),
+        verify_windows: opts.verify_windows,
+        provenance: r.provenance.clone(),
+    };
+    let mut rec = run_record(r, &popts, name);
+    if let Some(t) = r.real.as_ref().and_then(|x| x.test.as_ref()) {
+        for row in &t.rows {
+            let key = nextevent::data::tracking::metric_key(&row.name);
+            for (m, iv) in &row.figures {
+                rec.metric(format!("real_jan_feb_{key}_{m}"), iv.value, 0);
+            }
+        }
+        rec.metric("real_jan_feb_paired_macro_f1", t.paired_f1.value, 0);
+        rec.metric("real_jan_feb_paired_log_loss", t.paired_log_loss.value, 0);
+    }
+    rec
+}
+
+/// `compare --real`: the architectures by the shipped recipe, with a lighter pre-training
+/// budget (3 epochs of 100,000 generated windows), scored on real Jan–Feb.
+fn compare_on_real(
+    archs: &[Arch],
+    seeds: &[u64],
+    rows: u64,
+    data_dir: &std::path::Path,
+    shared: &Shared,
+    args: &TrainArgs,
+) -> Result<()> {
+    let model = train_config(args)?.model;
+    let mut recipe = nextevent::training::ship::default_recipe(model, args.seed);
+    if let Some(p) = recipe.pretrain.as_mut() {
+        p.epochs = 3;
+        p.windows_per_epoch = Some(100_000);
+        p.valid_windows = Some(20_000);
+    }
+    let opts = nextevent::training::compare_real::RealCompareOptions {
+        sample: shared.sample.clone(),
+        products: shared.products.clone(),
+        data_dir: data_dir.to_path_buf(),
+        rows: if rows == 1_000_000 { 1_000_000 } else { rows },
+        archs: archs.to_vec(),
+        seeds: seeds.to_vec(),
+        recipe,
+        out_dir: args.out_dir.clone(),
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        progress: !args.quiet,
+    };
+    let r = nextevent::training::compare_real::compare_real(&opts)?;
+    eprintln!(
+        "{}\nwrote {}/COMPARISON-REAL.md and comparison-real.json",
+        nextevent::training::compare_real::markdown(&r),
+        opts.out_dir.display()
+    );
+    Ok(())
+}
+
 /// The default budget of every model in a comparison: up to 4 epochs of 150,000 windows,
 /// 20,000 validation windows per epoch.
 fn comparison_budget(args: &mut TrainArgs) {
@@ -345,6 +525,8 @@ fn main() -> ExitCode {
             calendar,
             example_calendar,
             brand_appeal,
+            process,
+            no_bayes,
             shared,
         } => (|| {
             let calendar = match calendar {
@@ -360,6 +542,8 @@ fn main() -> ExitCode {
                     calendar,
                     brand_appeal,
                 },
+                &process,
+                !no_bayes,
             )
         })(),
         Cmd::Ingest { files } => {
@@ -385,15 +569,27 @@ fn main() -> ExitCode {
             seeds,
             name,
             timing_windows,
+            real,
             shared,
             mut args,
         } => (|| {
+            if real {
+                return compare_on_real(&archs, &seeds, rows, &data_dir, &shared, &args);
+            }
             comparison_budget(&mut args);
             let (inputs, provenance) = if files.is_empty() {
                 files::create_dir(&data_dir)?;
                 let out = data_dir.join(format!("generated-{rows}-seed{data_seed}.csv.gz"));
                 if !out.exists() || !sidecar(&out).exists() {
-                    gen(rows, data_seed, &out, &shared, Effects::default())?;
+                    gen(
+                        rows,
+                        data_seed,
+                        &out,
+                        &shared,
+                        Effects::default(),
+                        std::path::Path::new(GENERATOR),
+                        true,
+                    )?;
                 }
                 (vec![out], format!("SYNTHETIC data: {rows} Kaggle-schema rows from nextevent's generator (seed {data_seed}), real product ids, brands and prices; not the real dataset"))
             } else {
@@ -451,7 +647,15 @@ fn main() -> ExitCode {
                 brand_appeal: true,
             };
             if !out.exists() || !sidecar(&out).exists() {
-                gen(rows, data_seed, &out, &shared, effects)?;
+                gen(
+                    rows,
+                    data_seed,
+                    &out,
+                    &shared,
+                    effects,
+                    std::path::Path::new(GENERATOR),
+                    true,
+                )?;
             }
             let mut train = train_config(&args)?;
             train.calendar = Some(cal);
@@ -482,22 +686,45 @@ fn main() -> ExitCode {
         Cmd::Ship {
             rows,
             data_dir,
+            max_states,
+            dev,
+            no_pretrain,
+            finetune_lr,
+            finetune_epochs,
+            finetune_class_weights,
             shared,
-            mut args,
+            args,
         } => (|| {
-            args.windows_per_epoch = args.windows_per_epoch.or(Some(300_000));
-            args.valid_windows = args.valid_windows.or(Some(50_000));
-            args.epochs = args.epochs.or(Some(10));
-            files::create_dir(&data_dir)?;
-            let out = data_dir.join(format!("generated-{rows}-seed{}.csv.gz", args.seed));
-            if !out.exists() || !sidecar(&out).exists() {
-                gen(rows, args.seed, &out, &shared, Effects::default())?;
+            let model = train_config(&args)?.model;
+            let mut recipe = nextevent::training::ship::default_recipe(model, args.seed);
+            if no_pretrain {
+                recipe.pretrain = None;
             }
-            let p = format!(
-                "SYNTHETIC data: {rows} Kaggle-schema rows from nextevent's generator (seed {}), with real product ids, brands and prices from the shop's product table and the 4,995-row real sample; not the real 20.7 M-row dataset",
-                args.seed
-            );
-            train_and_report(vec![out], &args, p)
+            if let Some(lr) = finetune_lr {
+                recipe.finetune.learning_rate = lr;
+            }
+            if let Some(e) = finetune_epochs {
+                recipe.finetune.epochs = e;
+            }
+            recipe.finetune.class_weights = finetune_class_weights;
+            for c in recipe.pretrain.iter_mut().chain([&mut recipe.finetune]) {
+                c.progress = !args.quiet;
+            }
+            let opts = ShipOptions {
+                sample: shared.sample.clone(),
+                products: shared.products.clone(),
+                rows,
+                data_dir,
+                out_dir: args.out_dir.clone(),
+                stem: args.stem.clone(),
+                recipe,
+                max_states,
+                seed: args.seed,
+                dev_only: dev,
+                verify_windows: 2048,
+                progress: !args.quiet,
+            };
+            ship_and_report(&opts, &args)
         })(),
     };
     match result {

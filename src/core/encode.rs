@@ -136,6 +136,23 @@ pub fn encode_into(events: &[Event], feat: &mut [f32], brands: &mut [i64]) {
         row[13] = w[..i].iter().any(|p| same_brand(&p.brand, &e.brand)) as u8 as f32;
         row[14] = e.brand.as_deref().is_some_and(|b| !b.trim().is_empty()) as u8 as f32;
         row[15] = ((e.time_ms.saturating_sub(start).max(0) as f32) / 1000.0).ln_1p();
+        // Shoppers act in runs (several views, carts, removes; one purchase row per item).
+        let run = w[..i].iter().rev().take_while(|p| p.kind == e.kind).count() + 1;
+        row[16] = (run as f32).ln_1p();
+        let same_kind = w[..i].iter().filter(|p| p.kind == e.kind).count() + 1;
+        row[17] = (same_kind as f32).ln_1p();
+        row[18] = (i > 0 && w[i - 1].product_id == e.product_id) as u8 as f32;
+        row[19] = w[..i]
+            .iter()
+            .any(|p| p.kind == EventKind::Cart && p.product_id == e.product_id)
+            as u8 as f32;
+        row[20] = w[..i]
+            .iter()
+            .rev()
+            .find(|p| p.kind == e.kind)
+            .map_or(0.0, |p| {
+                ((e.time_ms.saturating_sub(p.time_ms).max(0) as f32) / 1000.0).ln_1p()
+            });
         brands[pad + i] = brand_bucket(e.brand.as_deref());
     }
 }
@@ -207,6 +224,18 @@ mod tests {
         );
         assert_eq!((r2[12], r2[13], r2[14]), (0.0, 0.0, 0.0));
         assert!((r2[15] - 71f32.ln()).abs() < 1e-6);
+        // view, cart, view: runs of 1; the second view is the second of its kind, 70 s
+        // after the first; the cart repeats the viewed product, and that product was not
+        // carted before the cart itself.
+        assert_eq!(r1[16], 2f32.ln(), "run of one");
+        assert_eq!((r2[17], r1[17]), (3f32.ln(), 2f32.ln()), "counts of kind");
+        assert_eq!((r1[18], r2[18]), (1.0, 0.0), "same product as previous");
+        assert_eq!((r1[19], r2[19]), (0.0, 0.0), "carted before");
+        assert!(
+            (r2[20] - 71f32.ln()).abs() < 1e-6,
+            "70 s since the last view"
+        );
+        assert_eq!(r0[20], 0.0, "no earlier event of its kind");
         assert_eq!(b.brands[WINDOW - 3], b.brands[WINDOW - 2]);
         assert_eq!(b.brands[WINDOW - 1], 0);
         assert_eq!(FEATURES.len(), N_FEATURES);
@@ -271,4 +300,33 @@ mod tests {
         assert_eq!(brand_bucket(Some("runail")), PINNED_RUNAIL_BUCKET);
     }
     const PINNED_RUNAIL_BUCKET: i64 = 13;
+
+    #[test]
+    fn run_features_follow_runs_and_carted_products() {
+        let t0 = 1_570_000_000_000;
+        let k = [
+            EventKind::Cart,
+            EventKind::Cart,
+            EventKind::Cart,
+            EventKind::RemoveFromCart,
+            EventKind::RemoveFromCart,
+        ];
+        let events: Vec<Event> = k
+            .iter()
+            .enumerate()
+            .map(|(i, &kind)| ev(t0 + i as i64 * 2000, kind, 7 + (i as u64 % 2), None, 1.0))
+            .collect();
+        let b = Batch::single(&events);
+        let row = |i: usize| &b.features[(WINDOW - 5 + i) * N_FEATURES..][..N_FEATURES];
+        let runs: Vec<f32> = (0..5).map(|i| row(i)[16].exp_m1().round()).collect();
+        assert_eq!(runs, [1.0, 2.0, 3.0, 1.0, 2.0]);
+        // Products 7, 8, 7, 8, 7: each remove's product was carted earlier.
+        assert_eq!((row(3)[19], row(4)[19]), (1.0, 1.0));
+        assert_eq!(row(2)[19], 1.0, "product 7 was carted by the first event");
+        assert_eq!(row(1)[19], 0.0);
+        assert!(
+            (row(4)[20] - 3f32.ln()).abs() < 1e-6,
+            "2 s since the previous remove"
+        );
+    }
 }

@@ -60,10 +60,23 @@ pub enum Error {
     #[error("model feature spec does not match this build: {0}")]
     SpecMismatch(String),
 
+    /// The model's ONNX graph is not one nextevent's exporter writes (checked before tract
+    /// sees it): `at` names the node, initializer, input or output, `reason` what is wrong.
+    #[error("model graph: {at}: {reason}")]
+    Graph { at: String, reason: String },
+
     /// The model file is unreadable, lacks metadata, or tract cannot run it (tract's
     /// message with its whole chain of causes).
     #[error("model: {0}")]
     Model(String),
+
+    /// tract panicked on a model that passed every check (natively the panic is caught, so
+    /// a batch job refuses the file instead of crashing); `stage` says where.
+    #[error("model: tract failed while {stage}: {message}")]
+    Panic {
+        stage: &'static str,
+        message: String,
+    },
 
     /// Class index outside the four event kinds.
     #[error("unknown class index {0}")]

@@ -6,6 +6,7 @@ pub mod context;
 pub mod encode;
 pub mod error;
 pub mod event;
+pub mod graph_check;
 pub mod insight;
 pub mod json;
 pub mod kaggle_csv;
@@ -13,5 +14,6 @@ pub mod live;
 pub mod outlook;
 pub mod predict;
 pub mod spec;
+pub mod visit;
 
 pub use error::{Error, Result};

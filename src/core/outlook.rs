@@ -1,5 +1,6 @@
 //! The result object a shop acts on after a prediction (the JS API's `Outlook`): the four
-//! probabilities by name, the most likely next event, churn risk, favourite brand, influence.
+//! probabilities by name, the most likely next event, P(a purchase later in this visit), the
+//! visit's stage, churn risk, favourite brand, influence.
 
 use serde::Serialize;
 
@@ -7,6 +8,7 @@ use crate::core::error::{Error, Result};
 use crate::core::event::{Event, EventKind};
 use crate::core::insight;
 use crate::core::predict::{Prediction, Predictor};
+use crate::core::visit::VisitState;
 
 /// The four probabilities by name, as the JS API shows them.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -35,9 +37,17 @@ pub struct Outlook {
     pub probabilities: Probabilities,
     pub next: &'static str,
     pub confidence: f32,
-    /// P(purchase) is below the threshold.
+    /// P(a purchase later in this visit), from a model with the conversion head.
+    pub conversion: Option<f32>,
+    /// The visit's stage: `browsing`, `cart`, `cart_emptied` or `purchased`.
+    pub stage: &'static str,
+    /// Conversion below the stage's threshold (or, for a one-output model, P(next is a
+    /// purchase) below the threshold); never for a visit that purchased.
     pub churn_risk: bool,
-    pub threshold: f32,
+    /// The threshold compared with (`None` once the visit purchased).
+    pub threshold: Option<f32>,
+    /// What churn risk compares: `conversion`, or `next_purchase` for a one-output model.
+    pub risk_basis: &'static str,
     pub favourite_brand: Option<String>,
     /// Per event of the window: change in P(purchase) when it is left out (on request).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -45,11 +55,14 @@ pub struct Outlook {
 }
 
 impl Outlook {
-    /// Predicts on `events` and adds churn risk, favourite brand and (optionally) influence.
+    /// Predicts on `events` (the visit's state given by `visit`, or taken from the events
+    /// alone) and adds the stage, churn risk (`uniform`: one threshold for every stage, else
+    /// the model's defaults), favourite brand and (optionally) influence.
     pub fn of(
         predictor: &Predictor,
         events: &[Event],
-        threshold: f32,
+        visit: Option<&VisitState>,
+        uniform: Option<f32>,
         with_influence: bool,
     ) -> Result<Self> {
         let p = predictor.predict(events)?;
@@ -58,12 +71,25 @@ impl Outlook {
         } else {
             None
         };
+        let own;
+        let visit = match visit {
+            Some(v) => v,
+            None => {
+                own = VisitState::of(events);
+                &own
+            }
+        };
+        let stage = visit.stage();
+        let risk = insight::risk(&p, stage, predictor.info(), uniform);
         Ok(Outlook {
             probabilities: (&p).into(),
             next: p.next.as_str(),
             confidence: p.confidence,
-            churn_risk: insight::churn_risk(&p, threshold),
-            threshold,
+            conversion: p.conversion,
+            stage: stage.as_str(),
+            churn_risk: risk.at_risk,
+            threshold: risk.threshold,
+            risk_basis: risk.basis.as_str(),
             favourite_brand: insight::favourite_brand(events),
             influence,
         })

@@ -32,6 +32,8 @@ pub struct Prediction {
     pub next: EventKind,
     /// Its probability.
     pub confidence: f32,
+    /// P(a purchase follows later in this session), from a model with a conversion head.
+    pub conversion: Option<f32>,
 }
 
 impl Prediction {
@@ -44,6 +46,7 @@ impl Prediction {
             probabilities: p,
             next: EventKind::ALL[i],
             confidence: c,
+            conversion: None,
         }
     }
     /// Probability of one kind.
@@ -69,6 +72,8 @@ pub struct Predictor {
     size_bytes: usize,
     /// The calendar of a model trained with context features.
     calendar: Option<CalendarIndex>,
+    /// Whether the model has the conversion head.
+    conversion: bool,
 }
 
 impl std::fmt::Debug for Predictor {
@@ -111,8 +116,9 @@ impl Predictor {
         Self::from_onnx_bytes(EMBEDDED_MODEL)
     }
 
-    /// Loads an ONNX model: decodes it, refuses it unless its spec equals this build's,
-    /// then parses and optimizes it once for a symbolic batch size.
+    /// Loads an ONNX model: decodes it, refuses it unless its spec equals this build's and its
+    /// graph is one the exporter writes ([`crate::core::graph_check`]), then parses and
+    /// optimizes it once for a symbolic batch size.
     pub fn from_onnx_bytes(bytes: &[u8]) -> Result<Self> {
         if bytes.is_empty() {
             return Err(Error::Model("model file is empty".into()));
@@ -135,7 +141,34 @@ impl Predictor {
         if !diff.is_empty() {
             return Err(Error::SpecMismatch(diff.join("; ")));
         }
-        let model = onnx.model_for_proto_model(&proto).map_err(Error::model)?;
+        if !cfg!(feature = "__fuzz_unchecked_graph") {
+            crate::core::graph_check::check(&proto, &spec)?;
+        }
+        let (typed, single) = guarded("loading the model", || Self::plans(&onnx, &proto, &spec))?;
+        let conversion = proto
+            .graph
+            .as_ref()
+            .is_some_and(|g| g.output.iter().any(|o| o.name == "conversion"));
+        Ok(Predictor {
+            single,
+            typed: Arc::new(typed),
+            batch: Arc::default(),
+            conversion,
+            calendar: spec.context.as_ref().map(|c| c.calendar.index()),
+            spec,
+            info,
+            size_bytes: bytes.len(),
+        })
+    }
+
+    /// tract's part of loading: the decluttered model with a symbolic batch `N`, and the plan
+    /// optimized for a batch of one.
+    fn plans(
+        onnx: &tract_onnx::Onnx,
+        proto: &tract_onnx::pb::ModelProto,
+        spec: &FeatureSpec,
+    ) -> Result<(TypedModel, Arc<TypedRunnableModel>)> {
+        let model = onnx.model_for_proto_model(proto).map_err(Error::model)?;
         let n = model.symbols.sym("N");
         let typed = model
             .with_input_fact(
@@ -168,15 +201,7 @@ impl Predictor {
             .and_then(|m| m.into_optimized())
             .and_then(|m| m.into_runnable())
             .map_err(Error::model)?;
-        Ok(Predictor {
-            single,
-            typed: Arc::new(typed),
-            batch: Arc::default(),
-            calendar: spec.context.as_ref().map(|c| c.calendar.index()),
-            spec,
-            info,
-            size_bytes: bytes.len(),
-        })
+        Ok((typed, single))
     }
 
     pub fn spec(&self) -> &FeatureSpec {
@@ -238,19 +263,35 @@ impl Predictor {
 
     /// Runs the model on an already encoded batch.
     pub fn run(&self, batch: &Batch) -> Result<Vec<Prediction>> {
-        let p = self.run_raw(batch)?;
+        let (p, conv) = self.run_heads(batch)?;
         Ok(p.chunks_exact(4)
-            .map(|c| Prediction::from_probabilities([c[0], c[1], c[2], c[3]]))
+            .enumerate()
+            .map(|(i, c)| Prediction {
+                conversion: conv.as_ref().map(|v| v[i]),
+                ..Prediction::from_probabilities([c[0], c[1], c[2], c[3]])
+            })
             .collect())
+    }
+
+    /// Whether the model has the conversion head (a second output, `conversion` `[N, 1]`);
+    /// detected from the graph's outputs, one-output models simply have none.
+    pub fn has_conversion(&self) -> bool {
+        self.conversion
     }
 
     /// Runs the model and returns the flat `[n, 4]` probabilities. The batch is checked, not
     /// trusted (it may come from JS or another encoder): its lengths, that every feature and
     /// context value is finite, and that every brand bucket is inside the embedding.
     pub fn run_raw(&self, batch: &Batch) -> Result<Vec<f32>> {
+        Ok(self.run_heads(batch)?.0)
+    }
+
+    /// [`Predictor::run_raw`], plus the `[n]` conversion probabilities of a model with the
+    /// conversion head.
+    pub fn run_heads(&self, batch: &Batch) -> Result<(Vec<f32>, Option<Vec<f32>>)> {
         let n = batch.n;
         if n == 0 {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), self.conversion.then(Vec::new)));
         }
         if batch.features.len() != n * WINDOW * N_FEATURES || batch.brands.len() != n * WINDOW {
             return Err(Error::Shape(format!(
@@ -291,15 +332,26 @@ impl Predictor {
         } else {
             self.batch_plan()?
         };
-        let out = plan.run(inputs).map_err(Error::model)?;
-        let view = out[0].to_plain_array_view::<f32>().map_err(Error::model)?;
-        if view.shape() != [n, 4] {
-            return Err(Error::Model(format!(
-                "model output shape {:?}, expected [{n}, 4]",
-                view.shape()
-            )));
-        }
-        Ok(view.iter().copied().collect())
+        let out = guarded("running the model", || {
+            plan.run(inputs).map_err(Error::model)
+        })?;
+        let read = |i: usize, width: usize| -> Result<Vec<f32>> {
+            let view = out[i].to_plain_array_view::<f32>().map_err(Error::model)?;
+            if view.shape() != [n, width] {
+                return Err(Error::Model(format!(
+                    "model output {i} has shape {:?}, expected [{n}, {width}]",
+                    view.shape()
+                )));
+            }
+            Ok(view.iter().copied().collect())
+        };
+        let probs = read(0, 4)?;
+        let conv = if self.conversion {
+            Some(read(1, 1)?)
+        } else {
+            None
+        };
+        Ok((probs, conv))
     }
 }
 
@@ -308,14 +360,35 @@ impl Predictor {
     fn batch_plan(&self) -> Result<Arc<TypedRunnableModel>> {
         self.batch
             .get_or_init(|| {
-                (*self.typed)
-                    .clone()
-                    .into_optimized()
-                    .and_then(|m| m.into_runnable())
-                    .map_err(|e| format!("{e:#}"))
+                guarded("optimizing the model for a batch", || {
+                    (*self.typed)
+                        .clone()
+                        .into_optimized()
+                        .and_then(|m| m.into_runnable())
+                        .map_err(Error::model)
+                })
+                .map_err(|e| e.to_string())
             })
             .clone()
             .map_err(Error::Model)
+    }
+}
+
+/// Runs a tract call with a foreign model. Natively a panic inside tract becomes
+/// [`Error::Panic`] (the graph check should make that unreachable; this is the backstop, so a
+/// CLI, a batch job or the Python package refuse the file instead of crashing). On wasm32 the
+/// build aborts on panic, so there the graph check is the defence (and the element's worker).
+fn guarded<T>(stage: &'static str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(payload) => Err(Error::Panic {
+            stage,
+            message: payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "a panic without a message".into()),
+        }),
     }
 }
 

@@ -16,11 +16,13 @@ pub const WINDOW: usize = 16;
 pub const BRAND_BUCKETS: usize = 128;
 /// Seed of the brand hash.
 pub const BRAND_HASH_SEED: u64 = 0x6e65_7874_6576_656e; // "nextevent"
-/// Version of the encoding; bump it whenever the encoder's output changes.
-pub const SPEC_VERSION: u32 = 1;
+/// Version of the encoding; bump it whenever the encoder's output changes. Version 2 added
+/// the run, count, same-product, carted-before and same-kind-gap features the real sample
+/// says matter (they beat Markov chains on its held-out December).
+pub const SPEC_VERSION: u32 = 2;
 
 /// Names of the per-event features, in tensor order.
-pub const FEATURES: [&str; 16] = [
+pub const FEATURES: [&str; 21] = [
     "is_event",
     "kind=view",
     "kind=cart",
@@ -37,6 +39,11 @@ pub const FEATURES: [&str; 16] = [
     "brand_seen_in_window",
     "has_brand",
     "log1p_seconds_since_window_start",
+    "log1p_run_length",
+    "log1p_count_of_kind",
+    "same_product_as_previous",
+    "product_carted_before",
+    "log1p_seconds_since_same_kind",
 ];
 /// Number of per-event float features F.
 pub const N_FEATURES: usize = FEATURES.len();
@@ -182,6 +189,14 @@ pub struct ModelInfo {
     /// Default churn threshold on P(purchase), chosen on validation data.
     pub churn_threshold: f32,
     pub created: String,
+    /// The model's heads: `next_event`, and `conversion` for a model with the second output
+    /// (the predictor detects the head from the graph's outputs; this says it in words).
+    #[serde(default)]
+    pub heads: Vec<String>,
+    /// Default churn thresholds on P(a purchase later in this visit), per visit stage,
+    /// chosen on validation data (models with the conversion head).
+    #[serde(default)]
+    pub stage_thresholds: Option<crate::core::visit::StageThresholds>,
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! Non-neural baselines: majority class and last-event Markov
-//! chains of order 1 and 2, fitted on training windows with add-one smoothing.
+//! Non-neural baselines: majority class, "the next event repeats the last one" (a rule with
+//! no parameters), and last-event Markov chains of order 1 and 2 fitted on training windows
+//! with add-one smoothing, backing off to shorter contexts for contexts never seen.
 
 use std::collections::HashMap;
 
@@ -10,6 +11,9 @@ use crate::core::event::{Event, EventKind};
 pub enum Baseline {
     /// Always the training class frequencies.
     Majority([f32; 4]),
+    /// The next event's kind is the last event's: a hard rule, all probability on one kind,
+    /// so it has accuracy and macro-F1 but no finite log loss.
+    RepeatLast,
     /// P(next | last `order` kinds), falling back to shorter contexts when unseen.
     Markov {
         order: usize,
@@ -27,6 +31,7 @@ impl Baseline {
     pub fn name(&self) -> String {
         match self {
             Baseline::Majority(_) => "majority class".into(),
+            Baseline::RepeatLast => "repeat the last kind".into(),
             Baseline::Markov { order, .. } => format!("last-event Markov (order {order})"),
         }
     }
@@ -62,9 +67,21 @@ impl Baseline {
         }
     }
 
+    /// Whether the baseline is a hard rule (no probabilities worth a log loss).
+    pub fn is_hard(&self) -> bool {
+        matches!(self, Baseline::RepeatLast)
+    }
+
     pub fn predict(&self, w: &[Event]) -> [f32; 4] {
         match self {
             Baseline::Majority(p) => *p,
+            Baseline::RepeatLast => {
+                let mut p = [0.0; 4];
+                if let Some(e) = w.last() {
+                    p[e.kind.index()] = 1.0;
+                }
+                p
+            }
             Baseline::Markov {
                 order,
                 table,
@@ -110,5 +127,7 @@ mod tests {
         assert!(p[1] >= 0.5, "{p:?}");
         let maj = Baseline::majority(windows.iter().cloned());
         assert_eq!(crate::data::metrics::argmax(&maj.predict(&s)), 1);
+        assert_eq!(Baseline::RepeatLast.predict(&s[..2]), [0.0, 1.0, 0.0, 0.0]);
+        assert!(Baseline::RepeatLast.is_hard() && !m.is_hard());
     }
 }

@@ -2,20 +2,19 @@
 //! duplicates, builds time-sorted sessions and their next-event windows.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::core::event::{Event, EventKind};
-use crate::core::kaggle_csv::{KaggleColumns, KaggleRow, RejectReason};
-use crate::data::error::{Error, Result};
-use crate::data::files::open;
+use crate::core::kaggle_csv::KaggleRow;
+use crate::data::error::Result;
+use crate::data::rows::{Next, Reader};
+pub use crate::data::rows::{Rejects, EXAMPLES_PER_REASON};
 
 /// Gap that ends a session for rows without a `user_session`.
 pub const SESSION_GAP_MS: i64 = 30 * 60 * 1000;
-/// How many example row numbers are kept per reject reason.
-pub const EXAMPLES_PER_REASON: usize = 5;
 
 /// A shopper session: one user's events, sorted by time.
 #[derive(Debug, Clone)]
@@ -32,14 +31,6 @@ impl Session {
     pub fn windows(&self) -> impl Iterator<Item = (usize, EventKind)> + '_ {
         (1..self.events.len()).map(move |k| (k, self.events[k].kind))
     }
-}
-
-/// Rejected rows of one reason.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Rejects {
-    pub count: u64,
-    /// First rows as `file:row` (1-based data rows) with the detail.
-    pub examples: Vec<String>,
 }
 
 /// What ingest read, kept, dropped and rejected. Always `accepted + duplicates + rejected == rows_read`.
@@ -106,7 +97,6 @@ type Pending = Vec<(Event, Option<u64>)>;
 
 #[derive(Default)]
 struct Builder {
-    brands: HashMap<Box<str>, Arc<str>>,
     by_session: HashMap<(u64, Arc<str>), usize>,
     sessions: Vec<(u64, Pending)>,
     without_id: HashMap<u64, Pending>,
@@ -114,28 +104,6 @@ struct Builder {
 }
 
 impl Builder {
-    fn intern(&mut self, s: &str) -> Arc<str> {
-        if let Some(a) = self.brands.get(s) {
-            return a.clone();
-        }
-        let a: Arc<str> = Arc::from(s);
-        self.brands.insert(s.into(), a.clone());
-        a
-    }
-
-    fn reject(&mut self, file: &str, row: u64, reason: RejectReason, detail: &str) {
-        self.report.rejected += 1;
-        let r = self
-            .report
-            .rejected_by_reason
-            .entry(reason.as_str())
-            .or_default();
-        r.count += 1;
-        if r.examples.len() < EXAMPLES_PER_REASON {
-            r.examples.push(format!("{file}:{row} {detail}"));
-        }
-    }
-
     fn add(&mut self, row: KaggleRow) {
         let item = (row.event, row.category_id);
         match row.user_session {
@@ -149,72 +117,6 @@ impl Builder {
             }
             None => self.without_id.entry(row.user_id).or_default().push(item),
         }
-    }
-
-    fn read_file(&mut self, path: &Path, progress: Option<&indicatif::ProgressBar>) -> Result<()> {
-        let name = path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        let file_err = |reason: String| Error::input(path, reason);
-        let mut rdr = csv::ReaderBuilder::new()
-            .flexible(true)
-            .from_reader(open(path)?);
-        let header = rdr
-            .headers()
-            .map_err(|e| file_err(format!("cannot read the header: {e}")))?
-            .clone();
-        if header.is_empty() || (header.len() == 1 && header[0].trim().is_empty()) {
-            return Err(file_err("empty file: no header".into()));
-        }
-        let cols = KaggleColumns::from_header(header.iter()).map_err(file_err)?;
-        if !cols.has_sessions() {
-            return Err(file_err(
-                "header lacks `user_id` or `user_session`, which ingest needs".into(),
-            ));
-        }
-        let mut rec = csv::StringRecord::new();
-        let mut row = 0u64;
-        loop {
-            row += 1;
-            match rdr.read_record(&mut rec) {
-                Ok(false) => break,
-                Ok(true) => {
-                    self.report.rows_read += 1;
-                    let mut intern = |s: &str| self.intern(s);
-                    let parsed = cols.parse(&rec, row, &mut intern);
-                    match parsed {
-                        Ok(r) => self.add(r),
-                        Err(e) => self.reject(&name, row, e.reason, &e.detail),
-                    }
-                }
-                Err(e) => match e.kind() {
-                    csv::ErrorKind::Io(_) => {
-                        let csv::ErrorKind::Io(io) = e.into_kind() else {
-                            unreachable!("matched an I/O error")
-                        };
-                        return Err(Error::read(
-                            path,
-                            std::io::Error::new(
-                                io.kind(),
-                                format!("read failed after row {}: {io}", row - 1),
-                            ),
-                        ));
-                    }
-                    _ => {
-                        self.report.rows_read += 1;
-                        self.reject(&name, row, RejectReason::MalformedCsv, &e.to_string());
-                    }
-                },
-            }
-            if row.is_multiple_of(65_536) {
-                if let Some(p) = progress {
-                    p.set_position(self.report.rows_read);
-                }
-            }
-        }
-        self.report.files.push((name, row - 1));
-        Ok(())
     }
 
     fn finish(mut self) -> Dataset {
@@ -287,6 +189,7 @@ impl Builder {
 /// Reads Kaggle-schema CSV files (plain or `.gz`), streamed row by row.
 pub fn ingest(paths: &[PathBuf], show_progress: bool) -> Result<Dataset> {
     let mut b = Builder::default();
+    let mut reader = Reader::default();
     let bar = show_progress.then(|| {
         let p = indicatif::ProgressBar::new_spinner();
         p.set_style(
@@ -297,15 +200,18 @@ pub fn ingest(paths: &[PathBuf], show_progress: bool) -> Result<Dataset> {
         );
         p
     });
-    for p in paths {
-        if let Some(bar) = &bar {
-            bar.set_message(p.display().to_string());
-        }
-        b.read_file(p, bar.as_ref())?;
-    }
+    reader.read(paths, bar.as_ref(), &mut |row, _| {
+        b.add(row);
+        Ok(Next::Continue)
+    })?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    let t = reader.tally;
+    b.report.files = t.files;
+    b.report.rows_read = t.rows_read;
+    b.report.rejected = t.rejected;
+    b.report.rejected_by_reason = t.rejected_by_reason;
     Ok(b.finish())
 }
 
@@ -330,11 +236,77 @@ pub fn windows_of(ds: &Dataset, sessions: &[usize]) -> Vec<WindowRef> {
     out
 }
 
+/// A pause in the data longer than this separates two blocks of coverage (the real sample is
+/// five blocks of 30–90 minutes, one per month; a full export is one block).
+pub const COVERAGE_BREAK_MS: i64 = 6 * 3_600_000;
+
 impl Dataset {
     /// The events of a window (the prefix) and its label.
     pub fn window(&self, w: WindowRef) -> (&[Event], EventKind) {
         let ev = &self.sessions[w.session as usize].events;
         (&ev[..w.len as usize], ev[w.len as usize].kind)
+    }
+
+    /// The data's blocks of coverage, `(first event, last event)` in time order: event times
+    /// split wherever nothing happens for [`COVERAGE_BREAK_MS`].
+    pub fn coverage(&self) -> Vec<(i64, i64)> {
+        let mut times: Vec<i64> = self
+            .sessions
+            .iter()
+            .flat_map(|s| s.events.iter().map(|e| e.time_ms))
+            .collect();
+        times.sort_unstable();
+        let mut blocks: Vec<(i64, i64)> = Vec::new();
+        for t in times {
+            match blocks.last_mut() {
+                Some(b) if t - b.1 <= COVERAGE_BREAK_MS => b.1 = t,
+                _ => blocks.push((t, t)),
+            }
+        }
+        blocks
+    }
+
+    /// How each session meets the data's edges: `(may have begun before the data, may go on
+    /// after it)` — its first event within [`SESSION_GAP_MS`] of its block's start, its last
+    /// within the gap of the block's end. What happened outside is unknown: a session that
+    /// may go on must not teach "no purchase follows".
+    pub fn censoring(&self) -> Vec<(bool, bool)> {
+        let blocks = self.coverage();
+        self.sessions
+            .iter()
+            .map(|s| {
+                let (first, last) = match (s.events.first(), s.events.last()) {
+                    (Some(f), Some(l)) => (f.time_ms, l.time_ms),
+                    _ => return (true, true),
+                };
+                let block = blocks
+                    .iter()
+                    .find(|b| b.0 <= first && first <= b.1)
+                    .copied()
+                    .unwrap_or((first, last));
+                (
+                    first - block.0 < SESSION_GAP_MS,
+                    block.1 - last < SESSION_GAP_MS,
+                )
+            })
+            .collect()
+    }
+
+    /// The conversion label of a window: `Some(true)` when a purchase follows later in the
+    /// session, `Some(false)` when none does and the session ended inside the data, `None`
+    /// when none does but the session may have gone on past the data's edge (unknown).
+    pub fn converts(&self, w: WindowRef, ends_cut: bool) -> Option<bool> {
+        let ev = &self.sessions[w.session as usize].events;
+        if ev[w.len as usize..]
+            .iter()
+            .any(|e| e.kind == EventKind::Purchase)
+        {
+            Some(true)
+        } else if ends_cut {
+            None
+        } else {
+            Some(false)
+        }
     }
 }
 
@@ -342,6 +314,7 @@ impl Dataset {
 pub(crate) mod tests {
     use super::*;
     use std::io::Write;
+    use std::path::Path;
 
     pub(crate) fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
         let p = dir.join(name);
@@ -387,6 +360,48 @@ pub(crate) mod tests {
             vec![EventKind::View, EventKind::Cart]
         );
         assert_eq!(r.windows, 2);
+    }
+
+    #[test]
+    fn coverage_blocks_mark_sessions_cut_by_the_data_edges() {
+        let dir = tempdir();
+        let row = |t: &str, k: &str, s: &str| format!("{t} UTC,{k},1,1,,,1.0,7,{s}\n");
+        let mut body = H.to_string();
+        // Block 1: 00:00–01:00; "a" starts at the edge, "b" ends an hour before the edge.
+        body += &row("2019-10-01 00:00:10", "view", "a");
+        body += &row("2019-10-01 00:01:00", "cart", "b");
+        body += &row("2019-10-01 00:02:00", "cart", "b");
+        body += &row("2019-10-01 00:59:00", "view", "a");
+        // Block 2 (a month later): "c" buys, then the data ends right after.
+        body += &row("2019-11-01 00:00:00", "view", "x");
+        body += &row("2019-11-01 01:00:00", "cart", "c");
+        body += &row("2019-11-01 01:00:05", "purchase", "c");
+        let ds = ingest(&[write(&dir, "edges.csv", &body)], false).unwrap();
+        assert_eq!(ds.coverage().len(), 2);
+        let cut = ds.censoring();
+        let idx = |first: &str| {
+            let t = crate::core::event::parse_time(first).unwrap();
+            ds.sessions.iter().position(|s| s.start_ms() == t).unwrap()
+        };
+        let (a, b, c) = (
+            idx("2019-10-01 00:00:10 UTC"),
+            idx("2019-10-01 00:01:00 UTC"),
+            idx("2019-11-01 01:00:00 UTC"),
+        );
+        assert_eq!(cut[a], (true, true));
+        assert_eq!(cut[b], (true, false), "b ended 57 minutes before the edge");
+        assert_eq!(cut[c], (false, true));
+        let w = |s: usize| WindowRef {
+            session: s as u32,
+            len: 1,
+        };
+        assert_eq!(
+            ds.converts(w(c), cut[c].1),
+            Some(true),
+            "a purchase followed"
+        );
+        assert_eq!(ds.converts(w(b), cut[b].1), Some(false));
+        assert_eq!(ds.converts(w(a), cut[a].1), None, "may have gone on");
     }
 
     #[test]

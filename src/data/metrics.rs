@@ -66,7 +66,7 @@ pub struct Evaluation {
 }
 
 /// Figures of one training epoch: what the learning curves plot and tracking logs per step.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct EpochStats {
     pub epoch: usize,
     pub train_loss: f64,
@@ -75,6 +75,9 @@ pub struct EpochStats {
     pub valid_macro_f1: f64,
     pub seconds: f64,
     pub windows_per_second: f64,
+    /// The conversion head's validation log loss on windows with a known label.
+    #[serde(default)]
+    pub valid_conversion_loss: Option<f64>,
 }
 
 /// Evaluates probabilities `probs` (`[n,4]` flat) against labels.

@@ -345,6 +345,7 @@ mod tests {
                 valid_macro_f1: 0.5 + e as f64 * 0.01,
                 seconds: 1.0,
                 windows_per_second: 1.0,
+                valid_conversion_loss: None,
             })
             .collect();
         let p = dir.join("curves.svg");

@@ -125,3 +125,34 @@ mod tests {
         assert_ne!(split(&ds).test_from_ms, 1_580_515_200_000);
     }
 }
+
+/// The real sample's split by the month a session starts in: `fit` (Oct–Nov 2019), `dev`
+/// (December 2019, held out from fitting; every development decision is made on it) and
+/// `test` (Jan–Feb 2020, evaluated only by `ship` and the CI gate, never used to choose).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RealMonths {
+    pub fit: Vec<usize>,
+    pub dev: Vec<usize>,
+    pub test: Vec<usize>,
+}
+
+/// 2019-12-01 and 2020-01-01 (UTC), epoch ms.
+pub const DEC_2019: i64 = 1_575_158_400_000;
+pub const JAN_2020: i64 = 1_577_836_800_000;
+
+/// Sessions by the month they start in (see [`RealMonths`]); sessions before October or
+/// after February 2020 go nowhere.
+pub fn real_months(ds: &Dataset) -> RealMonths {
+    const OCT: i64 = 1_569_888_000_000;
+    const MAR: i64 = 1_583_020_800_000;
+    let mut r = RealMonths::default();
+    for (i, s) in ds.sessions.iter().enumerate() {
+        match s.start_ms() {
+            t if (OCT..DEC_2019).contains(&t) => r.fit.push(i),
+            t if (DEC_2019..JAN_2020).contains(&t) => r.dev.push(i),
+            t if (JAN_2020..MAR).contains(&t) => r.test.push(i),
+            _ => {}
+        }
+    }
+    r
+}

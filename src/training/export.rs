@@ -498,6 +498,56 @@ pub fn to_onnx(t: &Trained, weights: Weights, info: &ModelInfo) -> Vec<u8> {
         h
     };
 
+    // The last event's own features beside the body's output (a linear path around it).
+    let h = if m.skip {
+        g.i64_init("skip.starts", &[WINDOW as i64 - 1]);
+        g.i64_init("skip.ends", &[WINDOW as i64]);
+        g.i64_init("skip.axes", &[1]);
+        g.node(
+            "Slice",
+            &["features", "skip.starts", "skip.ends", "skip.axes"],
+            "last_event_n1f",
+            vec![],
+        );
+        g.node(
+            "Flatten",
+            &["last_event_n1f"],
+            "last_event",
+            vec![attr_i("axis", 1)],
+        );
+        g.node(
+            "Concat",
+            &[&h, "last_event"],
+            "h_skip",
+            vec![attr_i("axis", 1)],
+        );
+        "h_skip".to_string()
+    } else {
+        h
+    };
+
+    // The conversion head, its Platt calibration folded in: σ((x·w + b) / T_c + shift).
+    if let Some(c) = &m.convert {
+        let [d_in, _] = c.weight.dims();
+        let (tc, shift) = (t.conversion_temperature, t.conversion_shift);
+        let w: Vec<f32> = to_vec_f32(c.weight.val()).iter().map(|v| v / tc).collect();
+        let b: Vec<f32> = to_vec_f32(c.bias.as_ref().expect("conversion bias").val())
+            .iter()
+            .map(|v| v / tc + shift)
+            .collect();
+        let wn = g.weight("conversion.weight", &w, &[1, d_in], 0);
+        g.f32_init("conversion.bias", &b, &[1]);
+        g.node(
+            "Gemm",
+            &[&h, &wn, "conversion.bias"],
+            "conversion_logit",
+            vec![attr_i("transB", 1)],
+        );
+        g.node("Sigmoid", &["conversion_logit"], "conversion", vec![]);
+        g.g.output
+            .push(value_info("conversion", DataType::Float, &[None, Some(1)]));
+    }
+
     // Dense layer with the calibration folded in: (x·W + b + shift) / T.
     let [d_in, d_out] = m.head.weight.dims();
     let temp = t.temperature;
@@ -556,17 +606,33 @@ pub fn to_onnx(t: &Trained, weights: Weights, info: &ModelInfo) -> Vec<u8> {
 }
 
 /// How closely tract running an exported file reproduces burn's forward pass.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct Verification {
     pub windows: usize,
     pub max_abs_diff: f32,
     pub mean_abs_diff: f64,
     pub argmax_agreement: f64,
+    /// The conversion head's largest |Δp| (models with the head).
+    #[serde(default)]
+    pub conversion_max_abs_diff: Option<f32>,
 }
 
-/// Runs `onnx` in tract on `batch` and compares with `reference` probabilities.
-pub fn verify(onnx: &[u8], batch: &Batch, reference: &[f32]) -> Result<Verification> {
-    let p = Predictor::from_onnx_bytes(onnx)?.run_raw(batch)?;
+/// Runs `onnx` in tract on `batch` and compares with `reference` probabilities (and, for a
+/// model with a conversion head, `reference_conversion`).
+pub fn verify(
+    onnx: &[u8],
+    batch: &Batch,
+    reference: &[f32],
+    reference_conversion: &[f32],
+) -> Result<Verification> {
+    let (p, conv) = Predictor::from_onnx_bytes(onnx)?.run_heads(batch)?;
+    if conv.as_ref().map_or(0, Vec::len) != reference_conversion.len() {
+        return Err(crate::core::Error::Model(format!(
+            "the export has {} conversion outputs, the network {}",
+            conv.as_ref().map_or(0, Vec::len),
+            reference_conversion.len()
+        )));
+    }
     let mut v = Verification {
         windows: batch.n,
         ..Default::default()
@@ -584,6 +650,12 @@ pub fn verify(onnx: &[u8], batch: &Batch, reference: &[f32]) -> Result<Verificat
         .filter(|(a, b)| argmax(a) == argmax(b))
         .count();
     v.argmax_agreement = agree as f64 / batch.n.max(1) as f64;
+    v.conversion_max_abs_diff = conv.map(|c| {
+        c.iter()
+            .zip(reference_conversion)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max)
+    });
     Ok(v)
 }
 
@@ -623,6 +695,8 @@ mod tests {
                 (Arch::CnnBiGru, true, false),
                 (Arch::CnnBiGru, false, true),
                 (Arch::Gru, true, true),
+                (Arch::Lstm, true, false),
+                (Arch::Cnn, false, true),
             ]);
         for (arch, context, brand_pool) in variants {
             let cfg = ModelConfig {
@@ -632,6 +706,9 @@ mod tests {
                 hidden: 5,
                 context,
                 brand_pool,
+                // Every other variant also has the skip path and the conversion head.
+                skip: context ^ brand_pool,
+                conversion: context ^ brand_pool,
             };
             let mut batch = plain.clone();
             if context {
@@ -654,16 +731,40 @@ mod tests {
                 train_windows: 0,
                 seconds: 0.0,
                 calendar: context.then(crate::core::context::Calendar::kaggle_period_example),
+                conversion_temperature: 1.0,
+                conversion_shift: -0.4,
             };
-            let reference = trained.probabilities(batch);
+            let (reference, reference_conv) = trained.heads(batch);
             let info = ModelInfo::default();
-            let fp32 = verify(&to_onnx(&trained, Weights::Fp32, &info), batch, &reference)
-                .unwrap_or_else(|e| panic!("{arch} fp32: {e}"));
+            let fp32 = verify(
+                &to_onnx(&trained, Weights::Fp32, &info),
+                batch,
+                &reference,
+                &reference_conv,
+            )
+            .unwrap_or_else(|e| panic!("{arch} fp32: {e}"));
             assert!(fp32.max_abs_diff < 1e-5, "{arch} fp32: {fp32:?}");
             assert_eq!(fp32.argmax_agreement, 1.0, "{arch}");
-            let int8 = verify(&to_onnx(&trained, Weights::Int8, &info), batch, &reference)
-                .unwrap_or_else(|e| panic!("{arch} int8: {e}"));
+            if cfg.conversion {
+                assert!(
+                    fp32.conversion_max_abs_diff.unwrap() < 1e-5,
+                    "{arch}: {fp32:?}"
+                );
+            }
+            let int8 = verify(
+                &to_onnx(&trained, Weights::Int8, &info),
+                batch,
+                &reference,
+                &reference_conv,
+            )
+            .unwrap_or_else(|e| panic!("{arch} int8: {e}"));
             assert!(int8.max_abs_diff < 0.05, "{arch} int8: {int8:?}");
+            if cfg.conversion {
+                assert!(
+                    int8.conversion_max_abs_diff.unwrap() < 0.05,
+                    "{arch}: {int8:?}"
+                );
+            }
             if context {
                 // The calendar travels in the spec; the predictor encodes context itself and
                 // refuses a batch encoded without it.
@@ -686,6 +787,57 @@ mod tests {
                 assert!(e.contains("reads calendar context"), "{e}");
             }
         }
+    }
+
+    /// The graph check follows the exporter: every architecture `nextevent-train` offers, with
+    /// and without context features and the pooled brand embedding, at default and other layer
+    /// sizes, fp32 and int8, passes it.
+    #[test]
+    fn every_exportable_model_passes_the_graph_check() {
+        let mut checked = 0;
+        for arch in Arch::ALL {
+            for context in [false, true] {
+                for brand_pool in [false, true] {
+                    for (embed_dim, conv_channels, hidden, heads) in
+                        [(8, 32, 32, false), (3, 7, 5, true)]
+                    {
+                        let cfg = ModelConfig {
+                            arch,
+                            embed_dim,
+                            conv_channels,
+                            hidden,
+                            context,
+                            brand_pool,
+                            skip: heads,
+                            conversion: heads,
+                        };
+                        let trained = Trained {
+                            model: cfg.init(&burn::tensor::Device::default()),
+                            class_weights: [1.0; 4],
+                            logit_shift: [0.0; 4],
+                            temperature: 1.0,
+                            history: vec![],
+                            best_epoch: 1,
+                            train_windows: 0,
+                            seconds: 0.0,
+                            calendar: context
+                                .then(crate::core::context::Calendar::kaggle_period_example),
+                            conversion_temperature: 1.3,
+                            conversion_shift: 0.2,
+                        };
+                        for w in [Weights::Fp32, Weights::Int8] {
+                            let bytes = to_onnx(&trained, w, &ModelInfo::default());
+                            let proto = <ModelProto as Message>::decode(&bytes[..]).unwrap();
+                            let spec = crate::core::predict::read_metadata(&proto).unwrap().0;
+                            crate::core::graph_check::check(&proto, &spec)
+                                .unwrap_or_else(|e| panic!("{cfg:?} {w:?}: {e}"));
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 5 * 2 * 2 * 2 * 2);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamWConfig, GradientsParams};
+use burn::tensor::activation::softplus;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -38,6 +39,35 @@ pub struct TrainConfig {
     /// The external-context calendar; required when `model.context` is on, unused otherwise.
     #[serde(default)]
     pub calendar: Option<Calendar>,
+    /// What early stopping keeps: the epoch with the best validation macro-F1 (decisions) or
+    /// the lowest validation log loss (probabilities).
+    #[serde(default)]
+    pub select: Select,
+    /// Weight of the conversion head's loss against the next-event loss (with a conversion
+    /// head).
+    #[serde(default = "default_conversion_weight")]
+    pub conversion_weight: f32,
+    /// Inverse square-root class weights in the next-event loss (corrected afterwards so the
+    /// probabilities stay calibrated); off, the plain cross-entropy.
+    #[serde(default = "yes")]
+    pub class_weights: bool,
+}
+
+fn default_conversion_weight() -> f32 {
+    0.5
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The early-stopping criterion on validation windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Select {
+    #[default]
+    MacroF1,
+    LogLoss,
 }
 
 impl TrainConfig {
@@ -66,6 +96,9 @@ impl Default for TrainConfig {
             valid_windows: None,
             progress: true,
             calendar: None,
+            select: Select::MacroF1,
+            conversion_weight: default_conversion_weight(),
+            class_weights: true,
         }
     }
 }
@@ -84,6 +117,24 @@ pub struct Trained {
     pub seconds: f64,
     /// The calendar of a model trained with context (exported into its spec).
     pub calendar: Option<Calendar>,
+    /// Temperature of the conversion head's logit, fitted on validation windows whose label
+    /// is known (1 without the head).
+    pub conversion_temperature: f32,
+    /// Added to the conversion logit after the temperature (Platt scaling's intercept: the
+    /// head can be shifted as well as sharpened); 0 unless recalibrated.
+    pub conversion_shift: f32,
+}
+
+/// Which windows know their conversion label: `ends_cut[s]` is true when session `s` may have
+/// gone on past the data's edge (see [`Dataset::censoring`]); its windows without a later
+/// purchase are left out of the conversion loss, never taught "no purchase".
+pub type EndsCut<'a> = &'a [bool];
+
+/// Conversion labels of windows: 1, 0, or unknown (`None`).
+pub fn conversion_labels(ds: &Dataset, refs: &[WindowRef], ends_cut: EndsCut) -> Vec<Option<bool>> {
+    refs.iter()
+        .map(|&w| ds.converts(w, ends_cut[w.session as usize]))
+        .collect()
 }
 
 /// Encodes windows into one batch plus their labels (with context from `calendar`, if given).
@@ -104,16 +155,105 @@ pub fn encode_windows(
 
 /// Raw logits `[n,4]` of a (non-autodiff) model, computed in chunks.
 pub fn logits(model: &Net, batch: &Batch, device: &Device) -> Vec<f32> {
+    logits_heads(model, batch, device).0
+}
+
+/// Raw logits of both heads: `[n,4]`, and `[n]` conversion logits (empty without the head).
+pub fn logits_heads(model: &Net, batch: &Batch, device: &Device) -> (Vec<f32>, Vec<f32>) {
     let mut out = Vec::with_capacity(batch.n * 4);
+    let mut conv = Vec::new();
     let chunk = 2048;
     let mut i = 0;
     while i < batch.n {
         let n = chunk.min(batch.n - i);
         let sub = batch.slice(i, i + n);
-        out.extend(to_vec_f32(model.forward_batch(&sub, device)));
+        let (l, c) = model.forward_heads_batch(&sub, device);
+        out.extend(to_vec_f32(l));
+        if let Some(c) = c {
+            conv.extend(to_vec_f32(c));
+        }
         i += n;
     }
-    out
+    (out, conv)
+}
+
+/// σ(logit / temperature).
+pub fn sigmoid_t(logit: f32, temperature: f32) -> f32 {
+    1.0 / (1.0 + (-logit / temperature).exp())
+}
+
+/// σ(logit / temperature + shift): the calibrated conversion probability.
+pub fn platt(logit: f32, temperature: f32, shift: f32) -> f32 {
+    1.0 / (1.0 + (-(logit / temperature + shift)).exp())
+}
+
+/// Platt scaling of the conversion logit on windows with a known label: `(temperature,
+/// shift)` with P = σ(logit / temperature + shift), by Newton's method on the log loss
+/// (a one-feature logistic regression). `(1, 0)` unless both outcomes occur.
+pub fn fit_conversion_platt(logits: &[f32], labels: &[Option<bool>]) -> (f32, f32) {
+    let known: Vec<(f64, f64)> = logits
+        .iter()
+        .zip(labels)
+        .filter_map(|(&l, y)| y.map(|y| (l as f64, y as u8 as f64)))
+        .collect();
+    if !(known.iter().any(|k| k.1 > 0.5) && known.iter().any(|k| k.1 < 0.5)) {
+        return (1.0, 0.0);
+    }
+    let (mut a, mut b) = (1.0f64, 0.0f64);
+    for _ in 0..50 {
+        let (mut ga, mut gb, mut haa, mut hab, mut hbb) = (0.0, 0.0, 1e-9, 0.0, 1e-9);
+        for &(x, y) in &known {
+            let p = 1.0 / (1.0 + (-(a * x + b)).exp());
+            let w = p * (1.0 - p);
+            ga += (p - y) * x;
+            gb += p - y;
+            haa += w * x * x;
+            hab += w * x;
+            hbb += w;
+        }
+        let det = haa * hbb - hab * hab;
+        if det.abs() < 1e-12 {
+            break;
+        }
+        let (da, db) = ((hbb * ga - hab * gb) / det, (haa * gb - hab * ga) / det);
+        a -= da;
+        b -= db;
+        if da.abs() + db.abs() < 1e-9 {
+            break;
+        }
+    }
+    if !(a.is_finite() && b.is_finite()) || a <= 1e-3 {
+        return (1.0, 0.0);
+    }
+    ((1.0 / a) as f32, b as f32)
+}
+
+/// Temperature of the conversion logit minimising the log loss on windows with a known label
+/// (grid 0.5..4.0, step 0.01); 1 unless both outcomes occur among them.
+pub fn fit_conversion_temperature(logits: &[f32], labels: &[Option<bool>]) -> f32 {
+    let known: Vec<(f32, bool)> = logits
+        .iter()
+        .zip(labels)
+        .filter_map(|(&l, y)| y.map(|y| (l, y)))
+        .collect();
+    if !(known.iter().any(|k| k.1) && known.iter().any(|k| !k.1)) {
+        return 1.0;
+    }
+    let mut best = (f64::INFINITY, 1.0f32);
+    for i in 50..=400 {
+        let t = i as f32 / 100.0;
+        let ll: f64 = known
+            .iter()
+            .map(|&(l, y)| {
+                let p = sigmoid_t(l, t).clamp(1e-7, 1.0 - 1e-7) as f64;
+                -(if y { p.ln() } else { (1.0 - p).ln() })
+            })
+            .sum();
+        if ll < best.0 {
+            best = (ll, t);
+        }
+    }
+    best.1
 }
 
 /// Applies shift and temperature, then softmax, to flat `[n,4]` logits.
@@ -157,6 +297,7 @@ pub fn train(ds: &Dataset, train: &[WindowRef], valid: &[WindowRef], cfg: &Train
 }
 
 /// [`train`], calling `on_epoch` after each epoch's validation (live experiment tracking).
+/// Every session's conversion label is taken as known (generated or complete data).
 pub fn train_with(
     ds: &Dataset,
     train: &[WindowRef],
@@ -164,11 +305,29 @@ pub fn train_with(
     cfg: &TrainConfig,
     on_epoch: &mut dyn FnMut(&EpochStats),
 ) -> Trained {
+    let ends_cut = vec![false; ds.sessions.len()];
+    train_from(ds, train, valid, &ends_cut, cfg, None, on_epoch)
+}
+
+/// The training loop: from `init` (a pretrained network, e.g. on generated data, to
+/// fine-tune) or from scratch; `ends_cut` says which sessions' conversion labels are unknown.
+pub fn train_from(
+    ds: &Dataset,
+    train: &[WindowRef],
+    valid: &[WindowRef],
+    ends_cut: EndsCut,
+    cfg: &TrainConfig,
+    init: Option<Net>,
+    on_epoch: &mut dyn FnMut(&EpochStats),
+) -> Trained {
     let started = Instant::now();
     let device = Device::default();
     device.seed(cfg.seed);
     let ad = device.clone().autodiff();
-    let mut model = cfg.model.init(&ad);
+    let mut model = match init {
+        Some(net) => net.fork(&ad).train(),
+        None => cfg.model.init(&ad),
+    };
     let mut optim = AdamWConfig::new()
         .with_weight_decay(cfg.weight_decay)
         .init();
@@ -181,7 +340,11 @@ pub fn train_with(
     // Inverse square-root frequency weights, mean 1; classes absent from training get 1.
     let raw: [f64; 4] = freq.map(|f| if f > 0.0 { (total / f).sqrt() } else { 1.0 });
     let mean = raw.iter().sum::<f64>() / 4.0;
-    let class_weights = raw.map(|w| (w / mean) as f32);
+    let class_weights = if cfg.class_weights {
+        raw.map(|w| (w / mean) as f32)
+    } else {
+        [1.0; 4]
+    };
     // Weighted CE learns p_w(c|x) ∝ w_c p(c|x); subtracting ln w_c undoes that.
     let logit_shift = class_weights.map(|w| -w.ln());
     let loss_fn = CrossEntropyLossConfig::new()
@@ -191,6 +354,8 @@ pub fn train_with(
     let ctx = cfg.context_index();
     let valid = subsample(valid, cfg.valid_windows, cfg.seed ^ 0x7a11d);
     let (valid_batch, valid_labels) = encode_windows(ds, &valid, ctx.as_ref());
+    let valid_conv = conversion_labels(ds, &valid, ends_cut);
+    let with_conversion = model.convert.is_some();
 
     let mut history = Vec::new();
     let mut best: Option<(f64, usize, Net)> = None;
@@ -218,7 +383,7 @@ pub fn train_with(
         let (mut loss_sum, mut seen) = (0.0f64, 0usize);
         for chunk in order.chunks(cfg.batch_size) {
             let (batch, labels) = encode_windows(ds, chunk, ctx.as_ref());
-            let logits = model.forward_batch(&batch, &ad);
+            let (logits, conv) = model.forward_heads_batch(&batch, &ad);
             let targets = Tensor::<1, Int>::from_data(
                 TensorData::new(
                     labels.iter().map(|&y| y as i64).collect::<Vec<_>>(),
@@ -226,7 +391,25 @@ pub fn train_with(
                 ),
                 &ad,
             );
-            let loss = loss_fn.forward(logits, targets);
+            let mut loss = loss_fn.forward(logits, targets);
+            if let Some(c) = conv {
+                // Binary cross-entropy on the windows whose label is known, as
+                // softplus(x) − y·x; unknown labels get weight 0.
+                let known = conversion_labels(ds, chunk, ends_cut);
+                let n_known = known.iter().filter(|y| y.is_some()).count();
+                if n_known > 0 {
+                    let y: Vec<f32> = known
+                        .iter()
+                        .map(|y| (*y == Some(true)) as u8 as f32)
+                        .collect();
+                    let m: Vec<f32> = known.iter().map(|y| y.is_some() as u8 as f32).collect();
+                    let b = chunk.len();
+                    let y = Tensor::<2>::from_data(TensorData::new(y, [b, 1]), &ad);
+                    let m = Tensor::<2>::from_data(TensorData::new(m, [b, 1]), &ad);
+                    let bce = (softplus(c.clone(), 1.0) - y * c) * m;
+                    loss = loss + bce.sum().mul_scalar(cfg.conversion_weight / n_known as f32);
+                }
+            }
             let l: f32 = loss.clone().into_scalar();
             loss_sum += l as f64 * chunk.len() as f64;
             seen += chunk.len();
@@ -239,8 +422,31 @@ pub fn train_with(
         }
         let secs = t0.elapsed().as_secs_f64();
         let inner = model.valid();
-        let probs = calibrated(&logits(&inner, &valid_batch, &device), &logit_shift, 1.0);
+        let (vl, vc) = logits_heads(&inner, &valid_batch, &device);
+        let probs = calibrated(&vl, &logit_shift, 1.0);
         let ev: Evaluation = evaluate(&probs, &valid_labels);
+        let conversion_loss = with_conversion
+            .then(|| {
+                let known: Vec<(f32, bool)> = vc
+                    .iter()
+                    .zip(&valid_conv)
+                    .filter_map(|(&l, y)| y.map(|y| (l, y)))
+                    .collect();
+                // Only a validation set with both outcomes says anything (the real sample's
+                // December has no session that provably ended without a purchase).
+                let both = known.iter().any(|k| k.1) && known.iter().any(|k| !k.1);
+                both.then(|| {
+                    known
+                        .iter()
+                        .map(|&(l, y)| {
+                            let p = sigmoid_t(l, 1.0).clamp(1e-7, 1.0 - 1e-7) as f64;
+                            -(if y { p.ln() } else { (1.0 - p).ln() })
+                        })
+                        .sum::<f64>()
+                        / known.len() as f64
+                })
+            })
+            .flatten();
         let stats = EpochStats {
             epoch,
             train_loss: loss_sum / seen.max(1) as f64,
@@ -249,6 +455,7 @@ pub fn train_with(
             valid_macro_f1: ev.macro_f1,
             seconds: secs,
             windows_per_second: seen as f64 / secs.max(1e-9),
+            valid_conversion_loss: conversion_loss,
         };
         if let Some(b) = bar {
             b.finish_with_message(format!(
@@ -256,23 +463,30 @@ pub fn train_with(
                 stats.train_loss, stats.valid_loss, stats.valid_macro_f1, stats.windows_per_second
             ));
         }
-        let improved = best.as_ref().is_none_or(|b| ev.macro_f1 > b.0);
+        // Higher is better: macro-F1, or minus the log loss (with the conversion head's own
+        // log loss added when it trains, so both heads count).
+        let score = match cfg.select {
+            Select::MacroF1 => ev.macro_f1,
+            Select::LogLoss => -(ev.log_loss + conversion_loss.unwrap_or(0.0)),
+        };
+        let improved = best.as_ref().is_none_or(|b| score > b.0);
         on_epoch(&stats);
         history.push(stats);
         if improved {
-            best = Some((ev.macro_f1, epoch, inner));
+            best = Some((score, epoch, inner));
         } else if epoch - best.as_ref().map_or(0, |b| b.1) >= cfg.patience {
             break;
         }
         lr *= cfg.lr_decay;
     }
     let (_, best_epoch, model) = best.expect("at least one epoch");
-    let vlogits = logits(&model, &valid_batch, &device);
+    let (vlogits, vconv) = logits_heads(&model, &valid_batch, &device);
     let temperature = if valid_labels.is_empty() {
         1.0
     } else {
         fit_temperature(&vlogits, &valid_labels, &logit_shift)
     };
+    let conversion_temperature = fit_conversion_temperature(&vconv, &valid_conv);
     Trained {
         model,
         class_weights,
@@ -286,17 +500,27 @@ pub fn train_with(
             .model
             .context
             .then(|| cfg.calendar.clone().unwrap_or_default()),
+        conversion_temperature,
+        conversion_shift: 0.0,
     }
 }
 
 impl Trained {
     /// Calibrated probabilities `[n,4]` from burn's forward pass (the export reference).
     pub fn probabilities(&self, batch: &Batch) -> Vec<f32> {
+        self.heads(batch).0
+    }
+
+    /// Calibrated probabilities `[n,4]` and conversion probabilities `[n]` (empty without the
+    /// head) from burn's forward pass.
+    pub fn heads(&self, batch: &Batch) -> (Vec<f32>, Vec<f32>) {
         let device = Device::default();
-        calibrated(
-            &logits(&self.model, batch, &device),
-            &self.logit_shift,
-            self.temperature,
+        let (l, c) = logits_heads(&self.model, batch, &device);
+        (
+            calibrated(&l, &self.logit_shift, self.temperature),
+            c.iter()
+                .map(|&x| platt(x, self.conversion_temperature, self.conversion_shift))
+                .collect(),
         )
     }
 }

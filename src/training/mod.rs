@@ -3,8 +3,14 @@
 
 pub mod card;
 pub mod compare;
+pub mod compare_real;
+pub mod conversion;
 pub mod export;
 pub mod fit;
+pub mod fit_table;
 pub mod net;
 pub mod pipeline;
+pub mod process;
+pub mod real;
+pub mod ship;
 pub mod synth;

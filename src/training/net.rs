@@ -93,6 +93,14 @@ pub struct ModelConfig {
     /// window's events (off by default).
     #[serde(default)]
     pub brand_pool: bool,
+    /// The heads also read the last event's own features, a linear path around the network:
+    /// with it a model can represent a first-order Markov chain (plus the run and count
+    /// features) exactly, and the recurrent body learns what it adds.
+    #[serde(default)]
+    pub skip: bool,
+    /// A second head: P(a purchase follows later in this session), trained jointly.
+    #[serde(default)]
+    pub conversion: bool,
 }
 
 impl Default for ModelConfig {
@@ -104,6 +112,8 @@ impl Default for ModelConfig {
             hidden: 32,
             context: false,
             brand_pool: false,
+            skip: false,
+            conversion: false,
         }
     }
 }
@@ -120,10 +130,14 @@ pub struct Net {
     pub gru_backward: Option<Gru>,
     pub lstm: Option<Lstm>,
     pub head: Linear,
+    /// The conversion head (one logit), when the model has one.
+    pub convert: Option<Linear>,
     /// Context features expected after the per-event features (0 = none).
     pub context_features: usize,
     /// Whether the head also reads the window's mean brand embedding.
     pub brand_pool: bool,
+    /// Whether the heads also read the last event's features.
+    pub skip: bool,
 }
 
 /// The shipped model's type, kept for readers who look for it by name.
@@ -159,6 +173,7 @@ impl ModelConfig {
             Arch::Cnn => 2 * self.conv_channels,
         };
         body + if self.brand_pool { self.embed_dim } else { 0 }
+            + if self.skip { N_FEATURES } else { 0 }
     }
 
     pub fn init(&self, device: &Device) -> Net {
@@ -186,8 +201,12 @@ impl ModelConfig {
             },
             lstm: (a == Arch::Lstm).then(|| LstmConfig::new(c_in, self.hidden, true).init(device)),
             head: LinearConfig::new(self.head_in(), 4).init(device),
+            convert: self
+                .conversion
+                .then(|| LinearConfig::new(self.head_in(), 1).init(device)),
             context_features: self.context_features(),
             brand_pool: self.brand_pool,
+            skip: self.skip,
         }
     }
 
@@ -204,7 +223,12 @@ impl ModelConfig {
             Arch::Lstm => 4 * h * c_in + 4 * h * h + 8 * h,
             Arch::Cnn => conv(c_in) + conv(c),
         };
-        BRAND_BUCKETS * self.embed_dim + body + self.head_in() * 4 + 4
+        let conversion = if self.conversion {
+            self.head_in() + 1
+        } else {
+            0
+        };
+        BRAND_BUCKETS * self.embed_dim + body + self.head_in() * 4 + 4 + conversion
     }
 
     /// One line describing the layers, for the model card and the ONNX metadata.
@@ -228,7 +252,17 @@ impl ModelConfig {
         } else {
             ""
         };
-        format!("{emb}{ctx} → {body}{pool} → dense 4 → softmax (T = {WINDOW})")
+        let skip = if self.skip {
+            " ‖ last event's features"
+        } else {
+            ""
+        };
+        let heads = if self.conversion {
+            "dense 4 → softmax (next event); dense 1 → sigmoid (purchase later in the session)"
+        } else {
+            "dense 4 → softmax"
+        };
+        format!("{emb}{ctx} → {body}{pool}{skip} → {heads} (T = {WINDOW})")
     }
 }
 
@@ -297,6 +331,23 @@ impl Net {
 
     /// Logits `[b, 4]` for features `[b, T, F]` and brand buckets `[b, T]`.
     pub fn forward(&self, features: Tensor<3>, brands: Tensor<2, Int>) -> Tensor<2> {
+        self.forward_heads(features, brands).0
+    }
+
+    /// The next-event logits `[b, 4]` and, with a conversion head, its logit `[b, 1]`.
+    pub fn forward_heads(
+        &self,
+        features: Tensor<3>,
+        brands: Tensor<2, Int>,
+    ) -> (Tensor<2>, Option<Tensor<2>>) {
+        let skip = self.skip.then(|| {
+            let [b, t, _] = features.dims();
+            features
+                .clone()
+                .narrow(1, t - 1, 1)
+                .narrow(2, 0, N_FEATURES)
+                .reshape([b, N_FEATURES])
+        });
         let e = self.embed.forward(brands);
         let pooled = self.brand_pool.then(|| {
             // Mean embedding over the window's events (feature 0 is `is_event`).
@@ -331,13 +382,27 @@ impl Net {
             Some(p) => Tensor::cat(vec![h, p], 1),
             None => h,
         };
-        self.head.forward(h)
+        let h = match skip {
+            Some(s) => Tensor::cat(vec![h, s], 1),
+            None => h,
+        };
+        let conversion = self.convert.as_ref().map(|c| c.forward(h.clone()));
+        (self.head.forward(h), conversion)
     }
 
     /// Logits for an encoded batch.
     pub fn forward_batch(&self, batch: &Batch, device: &Device) -> Tensor<2> {
+        self.forward_heads_batch(batch, device).0
+    }
+
+    /// Both heads' logits for an encoded batch.
+    pub fn forward_heads_batch(
+        &self,
+        batch: &Batch,
+        device: &Device,
+    ) -> (Tensor<2>, Option<Tensor<2>>) {
         let (f, b) = batch_tensors(batch, device);
-        self.forward(f, b)
+        self.forward_heads(f, b)
     }
 }
 
@@ -431,6 +496,18 @@ mod tests {
             ModelConfig {
                 arch: Arch::Lstm,
                 brand_pool: true,
+                ..ModelConfig::default()
+            },
+            ModelConfig {
+                skip: true,
+                conversion: true,
+                ..ModelConfig::default()
+            },
+            ModelConfig {
+                arch: Arch::Cnn,
+                skip: true,
+                conversion: true,
+                context: true,
                 ..ModelConfig::default()
             },
         ]);

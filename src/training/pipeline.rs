@@ -13,9 +13,10 @@ use crate::data::files;
 use crate::data::ingest::{ingest, windows_of, Dataset, WindowRef};
 use crate::data::metrics::{evaluate, EpochStats, Evaluation};
 use crate::data::split::split;
-use crate::training::card::{card_markdown, PipelineReport, SplitSizes};
+use crate::training::card::{PipelineReport, SplitSizes};
 use crate::training::export::{to_onnx, verify, Verification, Weights};
 use crate::training::fit::{encode_windows, train_with, TrainConfig, Trained};
+use crate::training::process::Process;
 use crate::training::synth::{Bayes, Effects};
 
 /// What to train on and where to write.
@@ -166,9 +167,9 @@ pub fn prepare(inputs: &[PathBuf], progress: bool) -> Result<Prepared> {
             )
         })
         .collect();
-    let synthetic = inputs.iter().all(|p| sidecar(p).exists());
     let effects = generator_effects(inputs);
-    let bayes = synthetic.then(|| Bayes::on_in(test_w.iter().cloned(), &effects.world()));
+    let bayes = generator_process(inputs)
+        .map(|process| Bayes::on(test_w.iter().cloned(), &process, &effects.world()));
     drop((train_w, test_w));
     Ok(Prepared {
         ds,
@@ -192,6 +193,22 @@ pub fn generator_effects(inputs: &[PathBuf]) -> Effects {
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .and_then(|v| serde_json::from_value::<Effects>(v["config"]["effects"].clone()).ok())
         .unwrap_or_default()
+}
+
+/// The process that generated `inputs` (from the sidecar of each, which must all agree);
+/// `None` for real data or files of another generator.
+pub fn generator_process(inputs: &[PathBuf]) -> Option<Process> {
+    let mut found: Option<Process> = None;
+    for p in inputs {
+        let text = std::fs::read_to_string(sidecar(p)).ok()?;
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        let process: Process = serde_json::from_value(v["process"].clone()).ok()?;
+        match &found {
+            Some(f) if *f != process => return None,
+            _ => found = Some(process),
+        }
+    }
+    found
 }
 
 /// One trained, exported and evaluated model.
@@ -228,24 +245,49 @@ pub fn train_model(
     }
     let ctx = cfg.context_index();
     let trained = train_with(ds, &p.train, &p.valid, cfg, on_epoch);
-    let arch = cfg.model.arch;
-    let mut info = ModelInfo {
-        name: format!("nextevent {} ({stem}, int8)", arch.label()),
-        architecture: cfg.model.describe(),
-        trained_on: provenance.to_string(),
-        weights: "int8 per-channel (DequantizeLinear), calibration folded into the dense layer"
-            .into(),
-        parameters: cfg.model.parameters(),
-        churn_threshold: 0.1,
-        created: time::OffsetDateTime::now_utc().date().to_string(),
-        ..Default::default()
-    };
-
     // Churn threshold on validation probabilities (burn forward pass, same calibration).
     let (vl, vy) = logits_chunked(&trained.model, ds, &p.valid, ctx.as_ref());
     let vp = crate::training::fit::calibrated(&vl, &trained.logit_shift, trained.temperature);
-    info.churn_threshold = choose_threshold(&vp, &vy);
+    let info = model_info(cfg, stem, provenance, choose_threshold(&vp, &vy));
+    export_and_evaluate(p, trained, cfg, info, verify_windows)
+}
 
+/// What a model says about itself before its figures are known.
+pub fn model_info(
+    cfg: &TrainConfig,
+    stem: &str,
+    provenance: &str,
+    churn_threshold: f32,
+) -> ModelInfo {
+    ModelInfo {
+        name: format!("nextevent {} ({stem}, int8)", cfg.model.arch.label()),
+        architecture: cfg.model.describe(),
+        trained_on: provenance.to_string(),
+        weights: "int8 per-channel (DequantizeLinear), calibration folded into the dense layers"
+            .into(),
+        parameters: cfg.model.parameters(),
+        churn_threshold,
+        created: time::OffsetDateTime::now_utc().date().to_string(),
+        heads: if cfg.model.conversion {
+            vec!["next_event".into(), "conversion".into()]
+        } else {
+            vec!["next_event".into()]
+        },
+        ..Default::default()
+    }
+}
+
+/// Exports a trained network (fp32 and int8), evaluates the int8 file in tract on `p`'s test
+/// windows and verifies both files against burn; `info`'s figures are filled in.
+pub fn export_and_evaluate(
+    p: &Prepared,
+    trained: Trained,
+    cfg: &TrainConfig,
+    mut info: ModelInfo,
+    verify_windows: usize,
+) -> Result<ModelRun> {
+    let ds = &p.ds;
+    let ctx = cfg.context_index();
     let fp32 = to_onnx(&trained, Weights::Fp32, &info);
     let int8 = to_onnx(&trained, Weights::Int8, &info);
     let (p32, p8) = (
@@ -265,9 +307,9 @@ pub fn train_model(
 
     let vrefs = &p.test[..verify_windows.min(p.test.len())];
     let (vbatch, _) = encode_windows(ds, vrefs, ctx.as_ref());
-    let reference = trained.probabilities(&vbatch);
-    let verify_fp32 = verify(&fp32, &vbatch, &reference)?;
-    let verify_int8 = verify(&int8, &vbatch, &reference)?;
+    let (reference, reference_conv) = trained.heads(&vbatch);
+    let verify_fp32 = verify(&fp32, &vbatch, &reference, &reference_conv)?;
+    let verify_int8 = verify(&int8, &vbatch, &reference, &reference_conv)?;
 
     info.test_metrics = vec![
         ("accuracy".into(), test_int8.accuracy),
@@ -325,14 +367,33 @@ pub fn run_with(
         opts.verify_windows,
         on_epoch,
     )?;
-    files::create_dir(&opts.out_dir)?;
-    let onnx_path = opts.out_dir.join(format!("{}.onnx", opts.stem));
-    files::write(&onnx_path, &m.int8)?;
-    files::write(
-        &opts.out_dir.join(format!("{}.fp32.onnx", opts.stem)),
-        &m.fp32,
+    let report = write_card_files(
+        &p,
+        &m,
+        &opts.train,
+        &opts.out_dir,
+        &opts.stem,
+        &opts.provenance,
     )?;
-    let plot = |suffix: &str| opts.out_dir.join(format!("{}.{suffix}.svg", opts.stem));
+    crate::training::ship::write_report(&report, &opts.out_dir, &opts.stem)?;
+    Ok(report)
+}
+
+/// Writes `<stem>.onnx` (int8), `<stem>.fp32.onnx` and the card's SVG plots into `out_dir`,
+/// and returns the report the card is rendered from.
+pub fn write_card_files(
+    p: &Prepared,
+    m: &ModelRun,
+    cfg: &TrainConfig,
+    out_dir: &Path,
+    stem: &str,
+    provenance: &str,
+) -> Result<PipelineReport> {
+    files::create_dir(out_dir)?;
+    let onnx_path = out_dir.join(format!("{stem}.onnx"));
+    files::write(&onnx_path, &m.int8)?;
+    files::write(&out_dir.join(format!("{stem}.fp32.onnx")), &m.fp32)?;
+    let plot = |suffix: &str| out_dir.join(format!("{stem}.{suffix}.svg"));
     crate::data::plots::curves_svg(&plot("curves"), &m.trained.history, m.trained.best_epoch)?;
     crate::data::plots::confusion_svg(
         &plot("confusion"),
@@ -348,49 +409,44 @@ pub fn run_with(
     )?;
     let plots: Vec<String> = ["curves", "confusion", "reliability"]
         .iter()
-        .map(|s| format!("{}.{s}.svg", opts.stem))
+        .map(|s| format!("{stem}.{s}.svg"))
         .collect();
-
-    let report = PipelineReport {
-        inputs: opts
-            .inputs
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect(),
-        provenance: opts.provenance.clone(),
+    Ok(PipelineReport {
+        inputs: p.inputs.iter().map(|p| p.display().to_string()).collect(),
+        provenance: provenance.to_string(),
         ingest: p.ds.report.clone(),
         split: p.split.clone(),
-        config: opts.train.clone(),
-        parameters: opts.train.model.parameters(),
+        config: cfg.clone(),
+        parameters: cfg.model.parameters(),
         history: m.trained.history.clone(),
         best_epoch: m.trained.best_epoch,
         train_seconds: m.trained.seconds,
         class_weights: m.trained.class_weights,
         temperature: m.trained.temperature,
         churn_threshold: m.info.churn_threshold,
-        test_fp32: m.test_fp32,
-        test_int8: m.test_int8,
+        test_fp32: m.test_fp32.clone(),
+        test_int8: m.test_int8.clone(),
         test_int8_uncalibrated_ece: m.test_int8_uncalibrated_ece,
         baselines: p.baselines.clone(),
         bayes: p.bayes.clone(),
-        verify_fp32: m.verify_fp32,
-        verify_int8: m.verify_int8,
+        verify_fp32: m.verify_fp32.clone(),
+        verify_int8: m.verify_int8.clone(),
         bytes_fp32: m.fp32.len(),
         bytes_int8: m.int8.len(),
         onnx_path: onnx_path.display().to_string(),
         plots,
-        reliability_uncalibrated: m.reliability_uncalibrated,
-        reliability_calibrated: m.reliability_calibrated,
-    };
-    files::write(
-        &opts.out_dir.join(format!("{}.card.json", opts.stem)),
-        serde_json::to_string_pretty(&report).expect("json"),
-    )?;
-    files::write(
-        &opts.out_dir.join(format!("{}.card.md", opts.stem)),
-        card_markdown(&report),
-    )?;
-    Ok(report)
+        reliability_uncalibrated: m.reliability_uncalibrated.clone(),
+        reliability_calibrated: m.reliability_calibrated.clone(),
+        real: None,
+    })
+}
+
+/// Exports `run`'s network again with its (updated) `info` in the metadata.
+pub fn reexport(mut run: ModelRun, _cfg: &TrainConfig) -> Result<ModelRun> {
+    run.int8 = to_onnx(&run.trained, Weights::Int8, &run.info);
+    run.fp32 = to_onnx(&run.trained, Weights::Fp32, &run.info);
+    Predictor::from_onnx_bytes(&run.int8)?;
+    Ok(run)
 }
 
 /// The generator's sidecar file next to a generated CSV.

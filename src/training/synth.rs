@@ -1,6 +1,9 @@
-//! Synthetic Kaggle-schema events at any scale: real products,
-//! brands and prices from `../shared/data`, event shares and session lengths near the
-//! published figures, and a known next-event process so the Bayes-optimal limit is exact.
+//! Synthetic Kaggle-schema events at any scale: sessions drawn from the [`Process`] fitted to
+//! the real sample (its hidden intent states, kind transitions, gaps and product repeats),
+//! stop probabilities matched to the published figures, real products, brands and prices
+//! from `../shared/data`, and the process's exact next-kind distribution so the
+//! Bayes-optimal limit on generated data is exact. Optional calendar and brand effects tilt
+//! the kind distribution, for the context experiments.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -19,6 +22,7 @@ use crate::core::spec::WINDOW;
 use crate::data::error::{Error, Result};
 use crate::data::files;
 use crate::data::metrics::Confusion;
+use crate::training::process::{gap_bin, tilt, Process, N_GAP};
 
 /// Published rows per month of the full dataset (Oct 2019 – Feb 2020).
 pub const MONTHS: [(&str, i64, u64); 5] = [
@@ -159,8 +163,9 @@ impl Catalog {
 }
 
 /// Optional effects in the generator's process, off by default (the shipped model's data has
-/// neither). With them, the process depends on things only context features or a brand-level
-/// signal can see, which is what the external-context and brand-embedding experiments need.
+/// neither). With them, the kind distribution depends on things only context features or a
+/// brand-level signal can see, which is what the external-context and brand-embedding
+/// experiments need. They tilt the fitted process's kind probabilities by logit adjustments.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Effects {
     /// Promotion days raise carts and purchases, the days before one hold purchases back,
@@ -190,6 +195,61 @@ pub struct World {
     pub brand_appeal: bool,
 }
 
+impl World {
+    fn is_plain(&self) -> bool {
+        self.calendar.is_none() && !self.brand_appeal
+    }
+
+    /// Logit adjustments of the kind of the event after `window` (zeros without effects).
+    pub fn adjust(&self, window: &[Event]) -> [f64; 4] {
+        let mut l = [0.0; 4];
+        let Some(last) = window.last() else {
+            return l;
+        };
+        if let Some(cal) = &self.calendar {
+            let [promo, holiday, soon] = cal.features(last.time_ms);
+            if promo > 0.0 {
+                l[3] += 1.2;
+                l[1] += 0.5;
+                l[0] -= 0.3;
+            }
+            if holiday > 0.0 {
+                l[0] += 0.6;
+                l[3] -= 0.6;
+            }
+            if soon > 0.0 {
+                l[1] += 0.4;
+                l[3] -= 1.0;
+            }
+        }
+        if self.brand_appeal {
+            let w = &window[window.len().saturating_sub(WINDOW)..];
+            let appeal: Vec<f64> = w
+                .iter()
+                .filter(|e| e.kind == EventKind::Cart)
+                .filter_map(|e| e.brand.as_deref().map(brand_appeal))
+                .collect();
+            if !appeal.is_empty() {
+                let a = appeal.iter().sum::<f64>() / appeal.len() as f64;
+                l[3] += 1.8 * a;
+                l[2] -= 1.2 * a;
+            }
+        }
+        l
+    }
+
+    /// The exact next-kind distribution of the process, with these effects, after `prefix`.
+    pub fn next_kind(&self, process: &Process, prefix: &[Event]) -> [f64; 4] {
+        if self.is_plain() {
+            return process.next_kind(prefix);
+        }
+        let past: Vec<[f64; 4]> = (0..prefix.len())
+            .map(|t| self.adjust(&prefix[..t]))
+            .collect();
+        process.next_kind_adjusted(prefix, Some(&past), Some(&self.adjust(prefix)))
+    }
+}
+
 /// A brand's hidden appeal in [-1, 1] (a hash, independent of the encoder's brand buckets).
 pub fn brand_appeal(brand: &str) -> f64 {
     let mut h: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -200,168 +260,25 @@ pub fn brand_appeal(brand: &str) -> f64 {
     (h % 2001) as f64 / 1000.0 - 1.0
 }
 
-/// Observable summary of a window that drives the process.
-struct WindowStats {
-    last: EventKind,
-    prev: Option<EventKind>,
-    net_cart: i32,
-    removes: usize,
-    same_brand_carts: usize,
-    last_price_rel: f32,
-    evening: bool,
-    last_gap_s: f32,
-}
-
-fn stats(window: &[Event]) -> WindowStats {
-    let w = &window[window.len().saturating_sub(WINDOW)..];
-    let last = w[w.len() - 1].kind;
-    let prev = (w.len() > 1).then(|| w[w.len() - 2].kind);
-    let count = |k| w.iter().filter(|e| e.kind == k).count() as i32;
-    let net_cart =
-        (count(EventKind::Cart) - count(EventKind::RemoveFromCart) - count(EventKind::Purchase))
-            .max(0);
-    let mut per_brand: HashMap<&str, usize> = HashMap::new();
-    for e in w.iter().filter(|e| e.kind == EventKind::Cart) {
-        if let Some(b) = e.brand.as_deref() {
-            *per_brand.entry(b).or_default() += 1;
-        }
-    }
-    let mean = w.iter().map(|e| e.price).sum::<f32>() / w.len() as f32;
-    let l = &w[w.len() - 1];
-    let hour = l.hour_of_day();
-    WindowStats {
-        last,
-        prev,
-        net_cart,
-        removes: count(EventKind::RemoveFromCart) as usize,
-        same_brand_carts: per_brand.values().copied().max().unwrap_or(0),
-        last_price_rel: if mean > 0.0 { l.price / mean } else { 1.0 },
-        evening: (15.0..21.0).contains(&hour),
-        last_gap_s: if w.len() > 1 {
-            (l.time_ms - w[w.len() - 2].time_ms) as f32 / 1000.0
-        } else {
-            0.0
-        },
-    }
-}
-
-/// The generator's true distribution of the next event's kind given the last `WINDOW`
-/// events (class order), without optional effects. The Bayes-optimal predictor is its argmax.
-pub fn next_kind_probs(window: &[Event]) -> [f64; 4] {
-    next_kind_probs_in(window, &World::default())
-}
-
-/// [`next_kind_probs`] in a world with optional [`Effects`].
-pub fn next_kind_probs_in(window: &[Event], world: &World) -> [f64; 4] {
-    let s = stats(window);
-    let mut l: [f64; 4] = match s.last {
-        EventKind::View => [2.0, 0.9, 0.1, -3.6],
-        EventKind::Cart => [0.9, 1.6, 0.9, -3.3],
-        EventKind::RemoveFromCart => [0.6, 0.1, 2.3, -2.8],
-        EventKind::Purchase => [0.2, -0.4, -0.8, 4.8],
-    };
-    if s.net_cart == 0 {
-        l[2] -= 1.2;
-        l[3] -= if s.last == EventKind::Purchase {
-            1.0
-        } else {
-            2.5
-        };
-    }
-    // Checkout: several carts of one brand lead to purchase.
-    if s.same_brand_carts >= 2 {
-        l[3] += 1.9 * (s.same_brand_carts.min(4) - 1) as f64;
-    }
-    if s.prev == Some(EventKind::Cart) && s.last == EventKind::Cart {
-        l[1] += 0.5;
-    }
-    // An item much dearer than the rest of the window tends to be removed again.
-    if s.last_price_rel > 1.6 && s.net_cart > 0 {
-        l[2] += 2.0;
-        l[3] -= 0.5;
-    }
-    if s.evening {
-        l[3] += 0.8;
-    }
-    // After a pause the shopper browses again.
-    if s.last_gap_s > 300.0 {
-        l[0] += 2.0;
-        l[3] -= 1.0;
-    }
-    // Remove sprees.
-    if s.removes >= 2 {
-        l[2] += 1.4;
-    }
-    let last = &window[window.len() - 1];
-    if let Some(cal) = &world.calendar {
-        let [promo, holiday, soon] = cal.features(last.time_ms);
-        if promo > 0.0 {
-            l[3] += 1.2;
-            l[1] += 0.5;
-            l[0] -= 0.3;
-        }
-        if holiday > 0.0 {
-            l[0] += 0.6;
-            l[3] -= 0.6;
-        }
-        if soon > 0.0 {
-            l[1] += 0.4;
-            l[3] -= 1.0;
-        }
-    }
-    if world.brand_appeal {
-        let w = &window[window.len().saturating_sub(WINDOW)..];
-        let appeal: Vec<f64> = w
-            .iter()
-            .filter(|e| e.kind == EventKind::Cart)
-            .filter_map(|e| e.brand.as_deref().map(brand_appeal))
-            .collect();
-        if !appeal.is_empty() {
-            let a = appeal.iter().sum::<f64>() / appeal.len() as f64;
-            l[3] += 1.8 * a;
-            l[2] -= 1.2 * a;
-        }
-    }
-    let m = l.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    let e: Vec<f64> = l.iter().map(|x| (x - m).exp()).collect();
-    let z: f64 = e.iter().sum();
-    [e[0] / z, e[1] / z, e[2] / z, e[3] / z]
-}
-
-/// Probability that the session ends after this window.
-pub fn stop_prob(window: &[Event]) -> f64 {
-    let s = stats(window);
-    let base = match s.last {
-        EventKind::View => 0.3,
-        EventKind::Cart => {
-            if s.net_cart >= 3 {
-                0.06
-            } else {
-                0.16
-            }
-        }
-        EventKind::RemoveFromCart => 0.2,
-        EventKind::Purchase => {
-            if s.net_cart == 0 {
-                0.25
-            } else {
-                0.04
-            }
-        }
-    };
-    if window.len() >= 60 {
-        0.9
-    } else {
-        base
-    }
-}
-
-const FIRST_KIND: [f64; 4] = [0.66, 0.26, 0.06, 0.02];
 /// Activity by UTC hour (the shop's evening is ~15–20 UTC).
 const HOURS: [f64; 24] = [
     2., 1.5, 1., 1., 1.5, 2.5, 4., 5., 6., 6.5, 6.5, 6.5, 6.5, 7., 7., 7.5, 8., 8.5, 8.5, 8., 7.,
     5.5, 4., 3.,
 ];
+
+/// Published figures of the full dataset the stop probabilities are matched to.
+pub mod published {
+    /// Events per session.
+    pub const EVENTS_PER_SESSION: f64 = 4.3;
+    /// Share of sessions with a purchase.
+    pub const SESSIONS_WITH_PURCHASE: f64 = 0.034;
+    /// Share of users who ever buy.
+    pub const USERS_WHO_BUY: f64 = 0.068;
+    /// Sessions per user (4.5 M sessions, 1.64 M users).
+    pub const SESSIONS_PER_USER: f64 = 4.5 / 1.64;
+    /// Event-type shares, mean of the months the README gives (view, cart, remove, purchase).
+    pub const SHARES: [f64; 4] = [0.467, 0.279, 0.191, 0.063];
+}
 
 /// Settings of one generation run.
 #[derive(Debug, Clone, Serialize)]
@@ -375,6 +292,9 @@ pub struct GenConfig {
     pub test_frac: f64,
     /// Optional effects in the process (none by default).
     pub effects: Effects,
+    /// Compute the Bayes-optimal figures of the last `test_frac` (forward filtering over every
+    /// prefix: a large share of the time at tens of millions of rows).
+    pub bayes: bool,
 }
 
 impl Default for GenConfig {
@@ -387,6 +307,7 @@ impl Default for GenConfig {
             negative_price_rate: 1e-4,
             test_frac: 0.2,
             effects: Effects::default(),
+            bayes: true,
         }
     }
 }
@@ -401,7 +322,11 @@ pub struct GenSummary {
     pub mean_session_events: f64,
     pub sessions_with_purchase: f64,
     pub users_who_buy: f64,
+    /// Rows written twice on purpose (`duplicate_rate`).
     pub duplicate_rows: u64,
+    /// Events the process drew that repeat an earlier one exactly (same second, kind and
+    /// product), as the real export has: ingest drops them as duplicates too.
+    pub natural_duplicate_rows: u64,
     pub rows_without_session_id: u64,
     pub negative_price_rows: u64,
     pub bayes: Bayes,
@@ -415,55 +340,94 @@ pub struct Bayes {
     pub macro_f1: f64,
     /// Mean of max probability: the accuracy expected in the limit of many windows.
     pub expected_accuracy: f64,
+    /// Mean log loss of the true distribution: no model can expect a lower one.
+    #[serde(default)]
+    pub log_loss: f64,
 }
 
 impl Bayes {
-    /// Bayes-optimal figures on given windows (prefix, actual next kind).
-    pub fn on<'a>(windows: impl Iterator<Item = (&'a [Event], EventKind)>) -> Bayes {
-        Self::on_in(windows, &World::default())
-    }
-
-    /// [`Bayes::on`] for data generated with effects.
-    pub fn on_in<'a>(
+    /// Bayes-optimal figures of `process` (with `world`'s effects) on windows.
+    pub fn on<'a>(
         windows: impl Iterator<Item = (&'a [Event], EventKind)>,
+        process: &Process,
         world: &World,
     ) -> Bayes {
-        let mut c = Confusion::default();
-        let mut exp = 0.0;
+        let mut b = BayesCounter::default();
         for (w, y) in windows {
-            let p = next_kind_probs_in(w, world);
-            let (i, m) = p
-                .iter()
-                .enumerate()
-                .fold((0, 0.0), |a, (i, &v)| if v > a.1 { (i, v) } else { a });
-            c.add(y.index(), i);
-            exp += m;
+            b.add(&world.next_kind(process, w), y);
         }
-        let n = c.total();
+        b.finish()
+    }
+}
+
+#[derive(Default)]
+struct BayesCounter {
+    c: Confusion,
+    exp: f64,
+    ll: f64,
+}
+
+impl BayesCounter {
+    fn add(&mut self, p: &[f64; 4], y: EventKind) {
+        let (i, m) = p
+            .iter()
+            .enumerate()
+            .fold((0, 0.0), |a, (i, &v)| if v > a.1 { (i, v) } else { a });
+        self.c.add(y.index(), i);
+        self.exp += m;
+        self.ll -= p[y.index()].max(1e-12).ln();
+    }
+
+    fn finish(self) -> Bayes {
+        let n = self.c.total();
+        let d = n.max(1) as f64;
         Bayes {
             windows: n,
-            accuracy: c.accuracy(),
-            macro_f1: c.macro_f1(),
-            expected_accuracy: if n > 0 { exp / n as f64 } else { 0.0 },
+            accuracy: self.c.accuracy(),
+            macro_f1: self.c.macro_f1(),
+            expected_accuracy: self.exp / d,
+            log_loss: self.ll / d,
         }
     }
 }
 
+fn draw(w: &[f64], rng: &mut StdRng) -> usize {
+    let u: f64 = rng.random();
+    let mut acc = 0.0;
+    for (i, x) in w.iter().enumerate() {
+        acc += x;
+        if u < acc {
+            return i;
+        }
+    }
+    w.len() - 1
+}
+
+/// Seconds of a gap in a bin: 0; log-uniform in 1–5, 6–30, 31–300; above 300 an exponential
+/// tail (mean 10 minutes) — the sample has too few long gaps for an empirical shape.
+fn gap_seconds(bin: usize, rng: &mut StdRng) -> i64 {
+    let log_uniform = |lo: f64, hi: f64, rng: &mut StdRng| -> i64 {
+        (lo.ln() + rng.random::<f64>() * (hi.ln() - lo.ln()))
+            .exp()
+            .round() as i64
+    };
+    match bin {
+        0 => 0,
+        1 => log_uniform(1.0, 5.0, rng),
+        2 => log_uniform(6.0, 30.0, rng),
+        3 => log_uniform(31.0, 300.0, rng),
+        _ => 301 + (-(1.0 - rng.random::<f64>()).ln() * 600.0) as i64,
+    }
+}
+
+/// A shopper of the generated shop.
 struct User {
     id: u64,
     favourite: Option<Arc<str>>,
 }
 
-struct Row {
-    time_ms: i64,
-    kind: EventKind,
-    product: u32,
-    user: u32,
-    session: u64,
-    no_session_id: bool,
-    negative_price: bool,
-}
-
+/// Picks a product for an event of `kind` that is not a repeat of the previous event's:
+/// carts mostly take a viewed product, removes and purchases a carted one.
 fn pick_product(
     kind: EventKind,
     w: &[(Event, usize)],
@@ -471,13 +435,6 @@ fn pick_product(
     cat: &Catalog,
     rng: &mut StdRng,
 ) -> usize {
-    let from_window =
-        |pred: &dyn Fn(&Event) -> bool| w.iter().rev().find(|(e, _)| pred(e)).map(|(_, i)| *i);
-    let carted: Vec<usize> = w
-        .iter()
-        .filter(|(e, _)| e.kind == EventKind::Cart)
-        .map(|(_, i)| *i)
-        .collect();
     let fresh = |rng: &mut StdRng| match &user.favourite {
         Some(b) if rng.random_bool(0.55) => {
             let ps = &cat.by_brand[b];
@@ -485,20 +442,26 @@ fn pick_product(
         }
         _ => cat.popular(rng),
     };
+    let of = |k: EventKind| -> Vec<usize> {
+        w.iter()
+            .filter(|(e, _)| e.kind == k)
+            .map(|(_, i)| *i)
+            .collect()
+    };
     match kind {
         EventKind::View => fresh(rng),
         EventKind::Cart => {
-            if rng.random_bool(0.7) {
-                from_window(&|e| e.kind == EventKind::View).unwrap_or_else(|| fresh(rng))
+            let viewed = of(EventKind::View);
+            if !viewed.is_empty() && rng.random_bool(0.7) {
+                viewed[rng.random_range(0..viewed.len())]
             } else {
                 fresh(rng)
             }
         }
         EventKind::RemoveFromCart | EventKind::Purchase => {
+            let carted = of(EventKind::Cart);
             if carted.is_empty() {
-                w.last().map(|(_, i)| *i).unwrap_or_else(|| fresh(rng))
-            } else if kind == EventKind::Purchase {
-                carted[0]
+                fresh(rng)
             } else {
                 carted[rng.random_range(0..carted.len())]
             }
@@ -506,32 +469,218 @@ fn pick_product(
     }
 }
 
-fn gap_ms(kind: EventKind, rng: &mut StdRng) -> i64 {
-    let u: f64 = rng.random();
-    let (median, sigma) = if u < 0.84 {
-        (
-            if kind == EventKind::Purchase {
-                3.0
-            } else {
-                8.0
-            },
-            1.0,
-        )
-    } else if u < 0.98 {
-        (70.0, 1.1)
-    } else {
-        (1200.0, 0.7)
-    };
-    let s = LogNormal::new(f64::ln(median), sigma)
-        .expect("lognormal")
-        .sample(rng);
-    (s * 1000.0).round().max(1000.0) as i64 / 1000 * 1000
+/// One generated session: events with their product indices.
+pub struct SimSession {
+    pub events: Vec<(Event, usize)>,
+    pub purchased: bool,
+    /// Events that repeat an earlier event of the session exactly (same second, kind and
+    /// product): the real export has such rows too, and ingest drops them as duplicates.
+    pub duplicates: u64,
 }
 
-/// Generates `cfg.rows` Kaggle-schema rows into `out` (`.gz` → gzip), sorted by time per month.
-pub fn generate(cat: &Catalog, cfg: &GenConfig, out: &Path, progress: bool) -> Result<GenSummary> {
+/// The longest session the generator draws (the real sample's longest has 107 events).
+pub const MAX_SESSION_EVENTS: usize = 200;
+
+/// Draws one session of `process` starting at `t0` for `user`.
+fn simulate(
+    process: &Process,
+    world: &World,
+    cat: &Catalog,
+    user: &User,
+    t0: i64,
+    rng: &mut StdRng,
+) -> SimSession {
+    let mut z = draw(&process.init, rng);
+    let mut kind = draw(&process.first[z], rng);
+    let mut t = t0;
+    let mut w: Vec<(Event, usize)> = Vec::new();
+    let mut prefix: Vec<Event> = Vec::new();
+    let mut purchased = false;
+    let mut duplicates = 0;
+    loop {
+        let k = EventKind::ALL[kind];
+        let same = !w.is_empty() && rng.random_bool(process.same[z][kind].clamp(0.0, 1.0));
+        let pi = if same {
+            w.last().expect("a previous event").1
+        } else {
+            pick_product(k, &w, user, cat, rng)
+        };
+        let p = &cat.products[pi];
+        let ev = Event {
+            time_ms: t,
+            kind: k,
+            product_id: p.id,
+            brand: p.brand.clone(),
+            price: p.price,
+            category_code: p.category_code.clone(),
+        };
+        purchased |= k == EventKind::Purchase;
+        duplicates += w
+            .iter()
+            .rev()
+            .take_while(|(e, _)| e.time_ms == ev.time_ms)
+            .any(|(e, _)| e.kind == ev.kind && e.product_id == ev.product_id)
+            as u64;
+        prefix.push(ev.clone());
+        w.push((ev, pi));
+        if w.len() >= MAX_SESSION_EVENTS || rng.random_bool(process.stop[z][kind].clamp(0.0, 1.0)) {
+            break;
+        }
+        z = draw(&process.trans[z], rng);
+        let row = if world.is_plain() {
+            process.kind[z][kind]
+        } else {
+            tilt(&process.kind[z][kind], &world.adjust(&prefix))
+        };
+        kind = draw(&row, rng);
+        let bin = draw(&process.gap[z][kind], rng);
+        t += gap_seconds(bin, rng) * 1000;
+    }
+    SimSession {
+        events: w,
+        purchased,
+        duplicates,
+    }
+}
+
+/// Exact repeats (same second, kind and product as an earlier event) among `events`.
+fn natural_duplicates(events: &[(Event, usize)]) -> u64 {
+    (1..events.len())
+        .filter(|&i| {
+            let e = &events[i].0;
+            events[..i]
+                .iter()
+                .rev()
+                .take_while(|(p, _)| p.time_ms == e.time_ms)
+                .any(|(p, _)| p.kind == e.kind && p.product_id == e.product_id)
+        })
+        .count() as u64
+}
+
+/// Session statistics of `n` sessions drawn from `process` (no catalog needed beyond one
+/// product): events per session, share with a purchase, event-kind shares. What the stop
+/// probabilities are matched on.
+pub fn session_moments(process: &Process, n: usize, seed: u64) -> (f64, f64, [f64; 4]) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let (mut events, mut bought, mut kinds) = (0usize, 0usize, [0usize; 4]);
+    for _ in 0..n {
+        let mut z = draw(&process.init, &mut rng);
+        let mut kind = draw(&process.first[z], &mut rng);
+        let mut len = 0;
+        let mut b = false;
+        loop {
+            len += 1;
+            kinds[kind] += 1;
+            b |= kind == 3;
+            if len >= MAX_SESSION_EVENTS || rng.random_bool(process.stop[z][kind].clamp(0.0, 1.0)) {
+                break;
+            }
+            z = draw(&process.trans[z], &mut rng);
+            kind = draw(&process.kind[z][kind], &mut rng);
+        }
+        events += len;
+        bought += b as usize;
+    }
+    let total = events.max(1) as f64;
+    (
+        events as f64 / n as f64,
+        bought as f64 / n as f64,
+        kinds.map(|k| k as f64 / total),
+    )
+}
+
+/// Sets the process's stop probabilities (one per kind, shared by the states) by moment
+/// matching: minimises the squared relative error of events per session, share of sessions
+/// with a purchase and the four event shares against the published figures (a least-squares
+/// penalty; Nelder–Mead on the logits, common random numbers so the search is smooth).
+/// Returns the achieved moments.
+pub fn match_stops(process: &mut Process, seed: u64) -> (f64, f64, [f64; 4]) {
+    let k = process.states();
+    let sims = 20_000;
+    let loss = |x: &[f64; 4], p: &mut Process| -> f64 {
+        let stop: [f64; 4] = x.map(|v| 1.0 / (1.0 + (-v).exp()));
+        p.stop = vec![stop; k];
+        let (len, buy, share) = session_moments(p, sims, seed);
+        let rel = |a: f64, b: f64| ((a - b) / b).powi(2);
+        rel(len, published::EVENTS_PER_SESSION)
+            + rel(buy, published::SESSIONS_WITH_PURCHASE)
+            + (0..4)
+                .map(|i| rel(share[i], published::SHARES[i]))
+                .sum::<f64>()
+                / 4.0
+    };
+    // Nelder–Mead in 4 dimensions.
+    let mut simplex: Vec<[f64; 4]> = vec![[-1.2, -1.5, -1.2, -1.0]];
+    for i in 0..4 {
+        let mut v = simplex[0];
+        v[i] += 0.8;
+        simplex.push(v);
+    }
+    let mut f: Vec<f64> = simplex.iter().map(|x| loss(x, process)).collect();
+    for _ in 0..120 {
+        let mut idx: Vec<usize> = (0..5).collect();
+        idx.sort_by(|&a, &b| f[a].total_cmp(&f[b]));
+        simplex = idx.iter().map(|&i| simplex[i]).collect();
+        f = idx.iter().map(|&i| f[i]).collect();
+        if f[4] - f[0] < 1e-7 {
+            break;
+        }
+        let c: [f64; 4] =
+            std::array::from_fn(|d| simplex[..4].iter().map(|v| v[d]).sum::<f64>() / 4.0);
+        let at =
+            |t: f64| -> [f64; 4] { std::array::from_fn(|d| c[d] + t * (simplex[4][d] - c[d])) };
+        let r = at(-1.0);
+        let fr = loss(&r, process);
+        if fr < f[0] {
+            let e = at(-2.0);
+            let fe = loss(&e, process);
+            if fe < fr {
+                simplex[4] = e;
+                f[4] = fe;
+            } else {
+                simplex[4] = r;
+                f[4] = fr;
+            }
+        } else if fr < f[3] {
+            simplex[4] = r;
+            f[4] = fr;
+        } else {
+            let cc = at(0.5);
+            let fc = loss(&cc, process);
+            if fc < f[4] {
+                simplex[4] = cc;
+                f[4] = fc;
+            } else {
+                for i in 1..5 {
+                    simplex[i] = std::array::from_fn(|d| {
+                        simplex[0][d] + 0.5 * (simplex[i][d] - simplex[0][d])
+                    });
+                    f[i] = loss(&simplex[i], process);
+                }
+            }
+        }
+    }
+    let best = (0..5)
+        .min_by(|&a, &b| f[a].total_cmp(&f[b]))
+        .expect("a vertex");
+    let x = simplex[best];
+    loss(&x, process);
+    session_moments(process, sims, seed)
+}
+
+/// Generates `cfg.rows` Kaggle-schema rows of `process` into `out` (`.gz` → gzip), sorted by
+/// time per month, with users, times of day and data dirt (duplicates, missing session ids,
+/// negative prices) as in the real export.
+pub fn generate(
+    cat: &Catalog,
+    process: &Process,
+    cfg: &GenConfig,
+    out: &Path,
+    progress: bool,
+) -> Result<GenSummary> {
     let mut rng = StdRng::seed_from_u64(cfg.seed);
-    let n_users = ((cfg.rows as f64 / 12.6).ceil() as usize).max(1);
+    let expected_sessions = cfg.rows as f64 / published::EVENTS_PER_SESSION;
+    let n_users = ((expected_sessions / published::SESSIONS_PER_USER).ceil() as usize).max(1);
     let users: Vec<User> = (0..n_users)
         .map(|_| User {
             id: rng.random_range(100_000_000..700_000_000),
@@ -540,7 +689,6 @@ pub fn generate(cat: &Catalog, cfg: &GenConfig, out: &Path, progress: bool) -> R
         .collect();
     let world = cfg.effects.world();
     let hours = WeightedIndex::new(HOURS).expect("hours");
-    let first_kind = WeightedIndex::new(FIRST_KIND).expect("first");
     let mut wtr = csv::Writer::from_writer(files::create(out)?);
     let csv_err = |source| Error::CsvWrite {
         path: out.to_path_buf(),
@@ -554,12 +702,20 @@ pub fn generate(cat: &Catalog, cfg: &GenConfig, out: &Path, progress: bool) -> R
         ..Default::default()
     };
     let mut counts = [0u64; 4];
-    let mut bayes_c = Confusion::default();
-    let mut bayes_exp = 0.0;
+    let mut bayes = BayesCounter::default();
     let mut buyers = vec![false; n_users];
     let mut session_events = 0u64;
     let bar = progress.then(|| indicatif::ProgressBar::new(cfg.rows));
     let mut written = 0u64;
+    struct Row {
+        time_ms: i64,
+        kind: EventKind,
+        product: u32,
+        user: u32,
+        session: u64,
+        no_session_id: bool,
+        negative_price: bool,
+    }
     for (mi, &(_, start, month_rows)) in MONTHS.iter().enumerate() {
         let end = MONTHS.get(mi + 1).map_or(END_MS, |m| m.1);
         let target = if mi == MONTHS.len() - 1 {
@@ -567,68 +723,48 @@ pub fn generate(cat: &Catalog, cfg: &GenConfig, out: &Path, progress: bool) -> R
         } else {
             (cfg.rows as f64 * month_rows as f64 / FULL_ROWS as f64).round() as u64
         };
-        let mut rows: Vec<Row> = Vec::with_capacity(target as usize + 64);
+        let mut rows: Vec<Row> = Vec::with_capacity(target as usize + MAX_SESSION_EVENTS);
         let days = (end - start) / 86_400_000;
         while (rows.len() as u64) < target {
             let ui = rng.random_range(0..n_users);
-            let user = &users[ui];
             let t0 = start
                 + rng.random_range(0..days) * 86_400_000
                 + hours.sample(&mut rng) as i64 * 3_600_000
                 + rng.random_range(0..3600) * 1000;
             let session_id: u64 = rng.random();
             let no_id = rng.random_bool(cfg.no_session_id_rate);
-            let mut w: Vec<(Event, usize)> = Vec::new();
-            let mut evs: Vec<Event> = Vec::new();
-            let mut kind = EventKind::ALL[first_kind.sample(&mut rng)];
-            let mut t = t0;
-            let mut purchased = false;
-            loop {
-                let pi = pick_product(kind, &w, user, cat, &mut rng);
-                let p = &cat.products[pi];
-                let ev = Event {
-                    time_ms: t,
-                    kind,
-                    product_id: p.id,
-                    brand: p.brand.clone(),
-                    price: p.price,
-                    category_code: p.category_code.clone(),
-                };
-                purchased |= kind == EventKind::Purchase;
-                w.push((ev.clone(), pi));
-                if w.len() > WINDOW {
-                    w.remove(0);
-                }
-                evs.push(ev);
-                let neg = kind == EventKind::Purchase && rng.random_bool(cfg.negative_price_rate);
+            let sim = simulate(process, &world, cat, &users[ui], t0, &mut rng);
+            let room = (target - rows.len() as u64) as usize;
+            if sim.events.len() <= room {
+                summary.natural_duplicate_rows += sim.duplicates;
+            } else {
+                summary.natural_duplicate_rows += natural_duplicates(&sim.events[..room]);
+            }
+            let evs: Vec<Event> = sim
+                .events
+                .iter()
+                .take(room)
+                .map(|(e, _)| e.clone())
+                .collect();
+            for (e, pi) in sim.events.iter().take(room) {
+                let neg = e.kind == EventKind::Purchase && rng.random_bool(cfg.negative_price_rate);
                 rows.push(Row {
-                    time_ms: t,
-                    kind,
-                    product: pi as u32,
+                    time_ms: e.time_ms,
+                    kind: e.kind,
+                    product: *pi as u32,
                     user: ui as u32,
                     session: session_id,
                     no_session_id: no_id,
                     negative_price: neg,
                 });
-                counts[kind.index()] += 1;
-                if (rows.len() as u64) >= target || rng.random_bool(stop_prob(&evs)) {
-                    break;
-                }
-                let probs = next_kind_probs_in(&evs, &world);
-                kind = EventKind::ALL[WeightedIndex::new(probs).expect("probs").sample(&mut rng)];
-                t += gap_ms(kind, &mut rng);
+                counts[e.kind.index()] += 1;
             }
-            if t0 >= test_from {
+            if cfg.bayes && t0 >= test_from {
                 for k in 1..evs.len() {
-                    let p = next_kind_probs_in(&evs[..k], &world);
-                    let (i, m) =
-                        p.iter()
-                            .enumerate()
-                            .fold((0, 0.0), |a, (i, &v)| if v > a.1 { (i, v) } else { a });
-                    bayes_c.add(evs[k].kind.index(), i);
-                    bayes_exp += m;
+                    bayes.add(&world.next_kind(process, &evs[..k]), evs[k].kind);
                 }
             }
+            let purchased = evs.iter().any(|e| e.kind == EventKind::Purchase);
             buyers[ui] |= purchased;
             summary.sessions += 1;
             summary.sessions_with_purchase += purchased as u8 as f64;
@@ -688,59 +824,75 @@ pub fn generate(cat: &Catalog, cfg: &GenConfig, out: &Path, progress: bool) -> R
     summary.mean_session_events = session_events as f64 / summary.sessions.max(1) as f64;
     summary.sessions_with_purchase /= summary.sessions.max(1) as f64;
     summary.users_who_buy = buyers.iter().filter(|&&b| b).count() as f64 / n_users as f64;
-    let n = bayes_c.total();
-    summary.bayes = Bayes {
-        windows: n,
-        accuracy: bayes_c.accuracy(),
-        macro_f1: bayes_c.macro_f1(),
-        expected_accuracy: if n > 0 { bayes_exp / n as f64 } else { 0.0 },
-    };
+    summary.bayes = bayes.finish();
     Ok(summary)
+}
+
+/// Sessions of `process` as the real sample would show them: sessions arrive from `lead`
+/// before `t0` on (Poisson, `per_minute`), and only events in `[t0, t0 + span)` are kept, so
+/// sessions are cut at both edges exactly like the first 999 events of a month. For the
+/// side-by-side table against real December.
+pub fn sample_like(
+    process: &Process,
+    cat: &Catalog,
+    t0: i64,
+    span_ms: i64,
+    per_minute: f64,
+    seed: u64,
+) -> Vec<Vec<Event>> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let world = World::default();
+    let lead = 3 * 3_600_000;
+    let mut t = t0 - lead;
+    let mut out = Vec::new();
+    while t < t0 + span_ms {
+        t += ((-(1.0 - rng.random::<f64>()).ln() / per_minute) * 60_000.0) as i64;
+        let user = User {
+            id: rng.random_range(100_000_000..700_000_000),
+            favourite: rng.random_bool(0.7).then(|| cat.random_brand(&mut rng)),
+        };
+        let sim = simulate(process, &world, cat, &user, t, &mut rng);
+        let kept: Vec<Event> = sim
+            .events
+            .into_iter()
+            .map(|(e, _)| e)
+            .filter(|e| (t0..t0 + span_ms).contains(&e.time_ms))
+            .collect();
+        if !kept.is_empty() {
+            out.push(kept);
+        }
+    }
+    out
+}
+
+/// The gap bin edges, re-exported for the fit table.
+pub const GAP_BINS: usize = N_GAP;
+
+/// The bin of a gap (ms), re-exported for the fit table.
+pub fn bin_of(gap_ms: i64) -> usize {
+    gap_bin(gap_ms)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn ev(kind: EventKind, brand: &str, price: f32, t: i64) -> Event {
+    fn ev(kind: EventKind, brand: &str, t: i64) -> Event {
         Event {
             time_ms: 1_570_000_000_000 + t * 1000,
             kind,
             product_id: 1,
             brand: Some(Arc::from(brand)),
-            price,
+            price: 4.0,
             category_code: None,
         }
     }
 
     #[test]
-    fn process_has_the_documented_structure() {
-        let views = vec![ev(EventKind::View, "a", 4.0, 0)];
-        let p = next_kind_probs(&views);
-        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-9);
-        assert!(p[2] < 0.05, "no remove without a cart: {p:?}");
-        let carts_one_brand: Vec<Event> =
-            (0..3).map(|i| ev(EventKind::Cart, "a", 4.0, i)).collect();
-        let carts_mixed: Vec<Event> = ["a", "b", "c"]
-            .iter()
-            .enumerate()
-            .map(|(i, b)| ev(EventKind::Cart, b, 4.0, i as i64))
-            .collect();
-        assert!(
-            next_kind_probs(&carts_one_brand)[3] > next_kind_probs(&carts_mixed)[3],
-            "one-brand carts raise purchase odds"
-        );
-    }
-
-    #[test]
-    fn optional_effects_change_the_process_only_when_on() {
+    fn effects_tilt_the_kind_distribution_only_when_on() {
+        let carts: Vec<Event> = (0..2).map(|i| ev(EventKind::Cart, "a", i)).collect();
+        assert_eq!(World::default().adjust(&carts), [0.0; 4]);
         // 1_570_000_000_000 ms is 2019-10-02; make that day a promotion day.
-        let carts: Vec<Event> = (0..2).map(|i| ev(EventKind::Cart, "a", 4.0, i)).collect();
-        let plain = next_kind_probs(&carts);
-        assert_eq!(
-            next_kind_probs_in(&carts, &Effects::default().world()),
-            plain
-        );
         let promo = Effects {
             calendar: Some(Calendar {
                 promo: vec!["2019-10-02".into()],
@@ -748,7 +900,7 @@ mod tests {
             }),
             brand_appeal: false,
         };
-        assert!(next_kind_probs_in(&carts, &promo.world())[3] > plain[3]);
+        assert!(promo.world().adjust(&carts)[3] > 0.0);
         let before = Effects {
             calendar: Some(Calendar {
                 promo: vec!["2019-10-04".into()],
@@ -756,7 +908,7 @@ mod tests {
             }),
             brand_appeal: false,
         };
-        assert!(next_kind_probs_in(&carts, &before.world())[3] < plain[3]);
+        assert!(before.world().adjust(&carts)[3] < 0.0);
         let appeal = Effects {
             calendar: None,
             brand_appeal: true,
@@ -772,13 +924,21 @@ mod tests {
                 )
             },
         );
-        let with = |brand: &str| -> Vec<Event> {
-            (0..2).map(|i| ev(EventKind::Cart, brand, 4.0, i)).collect()
-        };
-        assert!(
-            next_kind_probs_in(&with(good.0), &appeal)[3]
-                > next_kind_probs_in(&with(bad.0), &appeal)[3]
-        );
+        let with =
+            |brand: &str| -> Vec<Event> { (0..2).map(|i| ev(EventKind::Cart, brand, i)).collect() };
+        assert!(appeal.adjust(&with(good.0))[3] > appeal.adjust(&with(bad.0))[3]);
         assert!((-1.0..=1.0).contains(&brand_appeal("runail")));
+        let p = tilt(&[0.25; 4], &[0.0, 0.0, 0.0, 1.0]);
+        assert!(p[3] > p[0] && (p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn gaps_land_in_their_bins() {
+        let mut rng = StdRng::seed_from_u64(3);
+        for bin in 0..GAP_BINS {
+            for _ in 0..200 {
+                assert_eq!(bin_of(gap_seconds(bin, &mut rng) * 1000), bin);
+            }
+        }
     }
 }

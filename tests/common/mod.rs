@@ -157,7 +157,234 @@ pub fn bad_models() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             }),
             "NotAnOnnxOp",
         ),
+        // Structural mutations: well-formed ONNX with nextevent's metadata that the graph check
+        // refuses before tract sees it. The first made tract 0.23.9 panic
+        // (`UndeterminedSymbol("N")`), which aborted the demo's wasm instance.
+        (
+            "GRU without initial_h",
+            with_node("gru", |n| {
+                n.input.truncate(5);
+            }),
+            "node `gru` (GRU): optional input `initial_h` is missing",
+        ),
+        (
+            "GRU with linear_before_reset 0",
+            with_node("gru", |n| attr(n, "linear_before_reset").i = 0),
+            "linear_before_reset must be 1",
+        ),
+        (
+            "GRU hidden_size against its weights",
+            with_node("gru", |n| attr(n, "hidden_size").i -= 1),
+            "node `gru` (GRU): input `W` is float32 [2, 96, 32], expected float32 [2, 93, 32]",
+        ),
+        (
+            "GRU reverse direction",
+            with_node("gru", |n| attr(n, "direction").s = b"reverse".to_vec()),
+            "direction \"reverse\" is not one the exporter writes",
+        ),
+        (
+            "GRU with sequence_lens",
+            with_node("gru", |n| n.input[4] = "brand_bucket".into()),
+            "input `sequence_lens` must be empty",
+        ),
+        (
+            "initializer shape inconsistent",
+            with_model(|m| {
+                let g = m.graph.as_mut().unwrap();
+                let t = g
+                    .initializer
+                    .iter_mut()
+                    .find(|t| t.name == "gru.B")
+                    .unwrap();
+                t.dims = vec![2, 96];
+                t.raw_data.truncate(2 * 96 * 4);
+            }),
+            "node `gru` (GRU): input `B` is float32 [2, 96], expected float32 [2, 192]",
+        ),
+        (
+            "initializer bytes short of its shape",
+            with_model(|m| {
+                let g = m.graph.as_mut().unwrap();
+                let t = g
+                    .initializer
+                    .iter_mut()
+                    .find(|t| t.name == "gru.B")
+                    .unwrap();
+                t.raw_data.truncate(12);
+            }),
+            "initializer `gru.B`: holds 12 bytes",
+        ),
+        (
+            "NaN weight",
+            with_model(|m| {
+                let g = m.graph.as_mut().unwrap();
+                let t = g
+                    .initializer
+                    .iter_mut()
+                    .find(|t| t.name == "head.bias")
+                    .unwrap();
+                t.raw_data[..4].copy_from_slice(&f32::NAN.to_le_bytes());
+            }),
+            "initializer `head.bias`: value 0 is NaN",
+        ),
+        (
+            "huge initializer",
+            with_model(|m| {
+                let g = m.graph.as_mut().unwrap();
+                let t = g
+                    .initializer
+                    .iter_mut()
+                    .find(|t| t.name == "gru.B")
+                    .unwrap();
+                t.dims = vec![2, 1 << 16, 16];
+            }),
+            "the limit is 1048576",
+        ),
+        (
+            "Conv kernel 5",
+            with_node("conv", |n| attr(n, "kernel_shape").ints = vec![5]),
+            "expected kernel_shape [3] and pads [1, 1]",
+        ),
+        (
+            "Softmax swapped for Relu",
+            with_node("probabilities", |n| {
+                n.op_type = "Relu".into();
+                n.attribute.clear();
+            }),
+            "output `probabilities`: is computed by Relu, expected Softmax",
+        ),
+        (
+            "input renamed",
+            with_model(|m| {
+                let g = m.graph.as_mut().unwrap();
+                g.input[1].name = "brands".into();
+            }),
+            "graph inputs: are [\"features\", \"brands\"]",
+        ),
+        (
+            "input of another window",
+            with_model(|m| {
+                use tract_onnx::pb::{tensor_shape_proto::dimension::Value, type_proto};
+                let g = m.graph.as_mut().unwrap();
+                if let Some(type_proto::Value::TensorType(t)) =
+                    g.input[0].r#type.as_mut().unwrap().value.as_mut()
+                {
+                    t.shape.as_mut().unwrap().dim[1].value = Some(Value::DimValue(30));
+                }
+            }),
+            "input `features`: is element type 1 with shape [N, 30, 21]",
+        ),
+        (
+            "a node removed",
+            with_model(|m| {
+                let g = m.graph.as_mut().unwrap();
+                g.node.retain(|n| n.name != "conv_relu");
+            }),
+            "names `conv_relu`, which is not defined before this node",
+        ),
+        (
+            "nodes out of order",
+            with_model(|m| {
+                let g = m.graph.as_mut().unwrap();
+                let i = g.node.iter().position(|n| n.name == "gru").unwrap();
+                let gru = g.node.remove(i);
+                g.node.insert(0, gru);
+            }),
+            "which is not defined before this node",
+        ),
+        (
+            "a node duplicated",
+            with_model(|m| {
+                let g = m.graph.as_mut().unwrap();
+                let relu = g
+                    .node
+                    .iter()
+                    .find(|n| n.name == "conv_relu")
+                    .unwrap()
+                    .clone();
+                g.node.push(relu);
+            }),
+            "output `conv_relu` redefines an existing value",
+        ),
+        (
+            "opset 17",
+            with_model(|m| m.opset_import[0].version = 17),
+            "expected only the default domain at version 13",
+        ),
+        (
+            "value_info annotations",
+            with_model(|m| {
+                let g = m.graph.as_mut().unwrap();
+                let vi = g.output[0].clone();
+                g.value_info.push(vi);
+            }),
+            "value_info",
+        ),
+        (
+            "Gather indices from the features",
+            with_node("brand_embedding", |n| n.input[1] = "features".into()),
+            "input `indices` must be the graph input `brand_bucket`",
+        ),
+        (
+            "embedding of the wrong size",
+            with_model(|m| {
+                let g = m.graph.as_mut().unwrap();
+                let dq = g
+                    .node
+                    .iter_mut()
+                    .find(|n| n.name == "brand_embedding")
+                    .unwrap();
+                dq.input[0] = "gru.B".into();
+            }),
+            "the embedding has 2 rows, expected 128",
+        ),
     ]
+}
+
+/// `with_model`, changing the node whose name (the exporter's: its output) is `name`.
+fn with_node(name: &str, f: impl FnOnce(&mut tract_onnx::pb::NodeProto)) -> Vec<u8> {
+    with_model(|m| {
+        let g = m.graph.as_mut().unwrap();
+        let n = g
+            .node
+            .iter_mut()
+            .find(|n| n.name == name)
+            .unwrap_or_else(|| panic!("no node {name}"));
+        f(n)
+    })
+}
+
+/// A node's attribute by name.
+fn attr<'a>(
+    n: &'a mut tract_onnx::pb::NodeProto,
+    name: &str,
+) -> &'a mut tract_onnx::pb::AttributeProto {
+    n.attribute
+        .iter_mut()
+        .find(|a| a.name == name)
+        .unwrap_or_else(|| panic!("no attribute {name}"))
+}
+
+/// Writes the bad-model table to `target/bad-models/` (`<n>.onnx` and `index.json` with each
+/// case's name and the text its refusal must contain), for the demo's end-to-end test.
+pub fn write_bad_models() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bad-models");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut index = Vec::new();
+    for (i, (name, bytes, want)) in bad_models().into_iter().enumerate() {
+        // The over-limit file is 64 MB of zeros: the e2e test makes its own.
+        if bytes.len() > 1 << 20 {
+            continue;
+        }
+        let file = format!("{i:02}.onnx");
+        std::fs::write(dir.join(&file), &bytes).unwrap();
+        index.push(serde_json::json!({ "name": name, "file": file, "want": want }));
+    }
+    std::fs::write(
+        dir.join("index.json"),
+        serde_json::to_string_pretty(&index).unwrap(),
+    )
+    .unwrap();
 }
 
 /// Checks that loading `bytes` is refused with a typed model error whose text contains `want`.
@@ -170,7 +397,9 @@ pub fn assert_refused(name: &str, bytes: &[u8], want: &str) {
             assert!(
                 matches!(
                     e,
-                    nextevent::Error::Model(_) | nextevent::Error::SpecMismatch(_)
+                    nextevent::Error::Model(_)
+                        | nextevent::Error::SpecMismatch(_)
+                        | nextevent::Error::Graph { .. }
                 ),
                 "{name}: {e:?}"
             );

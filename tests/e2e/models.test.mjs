@@ -79,3 +79,29 @@ test('corrupt and foreign model files are refused with their reason; the page ke
   assert.deepEqual(requests.filter((u) => !u.startsWith(ctx.server.url) && !u.startsWith('data:')), []);
   await page.close();
 });
+
+// The shared bad-model table (tests/common/mod.rs, written to target/bad-models/ by
+// `cargo test --test predictor`): the same files native and wasm-bindgen-test refuse, picked
+// here in the demo — among them a well-formed graph that made tract panic and abort the page.
+test('every case of the shared bad-model table is refused in the demo, which keeps predicting', async () => {
+  const dir = `${root}target/bad-models`;
+  const table = JSON.parse(readFileSync(`${dir}/index.json`, 'utf8'));
+  assert.ok(table.length >= 25, `only ${table.length} cases: run \`cargo test --release --test predictor\` first`);
+  const page = await ctx.browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(ctx.server.url);
+  await probabilities(page);
+  for (const { name, file, want } of table) {
+    await page.locator('#model-file').setInputFiles({ name: file, mimeType: 'application/octet-stream', buffer: readFileSync(`${dir}/${file}`) });
+    const status = page.locator('#model-status[data-ok="false"]');
+    await status.waitFor();
+    const text = await status.innerText();
+    assert.ok(text.includes(want), `${name}: ${text} (want ${want})`);
+    await stillPredictsLikeNative(page, name);
+    await page.locator('#model-reset').click();
+    await page.locator('#model-status[data-ok="true"]').waitFor();
+  }
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -41,7 +41,10 @@ test('shop: clicks fire nextevent:prediction with the documented shape', async (
   assert.ok(['view', 'cart', 'remove_from_cart', 'purchase'].includes(d.next));
   assert.equal(typeof d.confidence, 'number');
   assert.equal(typeof d.churnRisk, 'boolean');
-  assert.equal(typeof d.threshold, 'number');
+  assert.equal(typeof d.threshold, 'number', 'a browsing visit has a threshold');
+  assert.equal(typeof d.conversion, 'number', 'the shipped model has the conversion head');
+  assert.equal(d.stage, 'browsing');
+  assert.equal(d.riskBasis, 'conversion');
   assert.equal(d.observed, 1);
   assert.equal(d.event.event_type, 'view');
   const brand = await page.locator('.card').nth(0).locator('h3').innerText();
@@ -52,30 +55,49 @@ test('shop: clicks fire nextevent:prediction with the documented shape', async (
   await page.close();
 });
 
-test('shop: a buying path lowers churn risk; an abandoning path raises the offer banner once', async () => {
+test('shop: a buying path is never flagged once it buys; an abandoning path raises the offer banner once', async () => {
   const { page } = await openShop();
   // Buying: a view, two carts, a purchase.
   await click(page, 1, 'view');
   await click(page, 1, 'cart');
-  await click(page, 2, 'cart');
+  const carting = await click(page, 2, 'cart');
+  assert.equal(carting.stage, 'cart');
   const bought = await click(page, 1, 'purchase');
-  console.log('buying path P(purchase):', bought.probabilities.purchase.toFixed(4), 'threshold', bought.threshold);
-  assert.equal(bought.churnRisk, false, `P(purchase) ${bought.probabilities.purchase} stays above ${bought.threshold}`);
+  console.log('buying path P(buys this visit) after two carts:', carting.conversion.toFixed(4), 'threshold', carting.threshold);
+  assert.equal(bought.stage, 'purchased');
+  assert.equal(bought.churnRisk, false, 'a visit that bought is never flagged');
+  assert.equal(bought.threshold, null);
   assert.equal(await page.locator('#offer').isVisible(), false);
 
-  // New shopper, abandoning: a cart, then removes.
+  // New shopper, abandoning: a cart, emptied again, then only browsing.
   await page.locator('#reset').click();
   await page.evaluate(() => { window.__ev = []; });
   await click(page, 4, 'cart');
-  await click(page, 4, 'remove_from_cart');
+  const emptied = await click(page, 4, 'remove_from_cart');
+  assert.equal(emptied.stage, 'cart_emptied');
   await click(page, 5, 'view');
-  const left = await click(page, 5, 'remove_from_cart');
-  console.log('abandoning path P(purchase):', left.probabilities.purchase.toFixed(4));
-  assert.ok(left.probabilities.purchase < bought.probabilities.purchase);
-  assert.equal(left.churnRisk, true);
-  const risks = (await events(page)).filter((e) => e.type === 'nextevent:churn-risk');
-  assert.equal(risks.length, 1, 'fired once for the crossing, not on every event');
-  assert.ok(risks[0].detail.purchase < risks[0].detail.threshold);
+  await click(page, 6, 'view');
+  const left = await click(page, 7, 'view');
+  console.log('abandoning path P(buys this visit):', left.conversion.toFixed(4), 'stage', left.stage, 'threshold', left.threshold);
+  assert.equal(left.stage, 'cart_emptied', 'browsing after emptying the cart stays in that stage');
+  const card = JSON.parse(readFileSync(`${root}models/nextevent.card.json`, 'utf8'));
+  assert.ok(Math.abs(left.threshold - card.real.conversion.thresholds.cart_emptied) < 1e-6, "the model card's threshold for an emptied cart");
+  assert.equal(left.churnRisk, left.conversion < left.threshold);
+  assert.equal(left.churnRisk, true, 'an emptied cart followed by browsing is at risk');
+  // The risk event fires exactly on the predictions that cross from not-at-risk into risk.
+  const seen = await events(page);
+  const predictions = [];
+  const firedAfter = []; // index of the prediction each churn-risk event follows
+  for (const e of seen) {
+    if (e.type === 'nextevent:prediction') predictions.push(e.detail);
+    if (e.type === 'nextevent:churn-risk') firedAfter.push(predictions.length - 1);
+  }
+  const risks = seen.filter((e) => e.type === 'nextevent:churn-risk');
+  const crossings = predictions.flatMap((d, i) => (d.churnRisk && !(i > 0 && predictions[i - 1].churnRisk) ? [i] : []));
+  assert.equal(predictions.length, 5);
+  assert.ok(risks.length >= 1);
+  assert.deepEqual(firedAfter, crossings, 'fired once per crossing, not on every event');
+  for (const r of risks) assert.ok(r.detail.conversion < r.detail.threshold);
   const offer = page.locator('#offer');
   await offer.waitFor();
   const fav = risks[0].detail.favouriteBrand;

@@ -47,7 +47,7 @@ export class NextEventPredictor extends HTMLElement {
       this.#scope = sel ? document.querySelector(sel) : document;
       if (!this.#scope) throw new Error(`<next-event-predictor for="${sel}">: no element matches`);
       this.#scope.addEventListener('click', this.#onClick);
-      this.dispatchEvent(new CustomEvent('nextevent:ready', { bubbles: true, composed: true, detail: { threshold: this.#session.threshold } }));
+      this.dispatchEvent(new CustomEvent('nextevent:ready', { bubbles: true, composed: true, detail: { threshold: this.#session.threshold ?? null } }));
     } catch (err) {
       this.#fail(err);
     }

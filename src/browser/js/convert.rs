@@ -42,8 +42,9 @@ pub(crate) fn option(options: &JsValue, name: &str) -> JsValue {
     }
 }
 
-/// `options.threshold`, or `default` when absent.
-pub(crate) fn threshold_option(options: &JsValue, default: f32) -> Result<f32, JsError> {
+/// `options.threshold`: one churn threshold for every stage, or `None` (absent or null) for
+/// the model's per-stage defaults.
+pub(crate) fn threshold_option(options: &JsValue) -> Result<Option<f32>, JsError> {
     if !(options.is_undefined() || options.is_null() || options.is_object()) {
         return Err(JsError::new(&format!(
             "options must be an object, got {}",
@@ -52,7 +53,7 @@ pub(crate) fn threshold_option(options: &JsValue, default: f32) -> Result<f32, J
     }
     let t = option(options, "threshold");
     if t.is_undefined() || t.is_null() {
-        return Ok(default);
+        return Ok(None);
     }
     let x = t.as_f64().ok_or_else(|| {
         JsError::new(&format!(
@@ -60,7 +61,7 @@ pub(crate) fn threshold_option(options: &JsValue, default: f32) -> Result<f32, J
             describe(&t)
         ))
     })?;
-    check_threshold(x).map_err(js_err)
+    check_threshold(x).map(Some).map_err(js_err)
 }
 
 /// The fields an event may carry; anything else on the object is ignored.

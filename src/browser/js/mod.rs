@@ -34,19 +34,21 @@ fn shared() -> Result<Predictor, JsError> {
 #[wasm_bindgen(js_name = Predictor)]
 pub struct JsPredictor {
     inner: Predictor,
-    threshold: f32,
+    threshold: Option<f32>,
 }
 
 #[wasm_bindgen(js_class = Predictor)]
 impl JsPredictor {
-    /// Uses the embedded model (loaded once per page). `options.threshold`: churn threshold
-    /// on P(purchase), 0 to 1 (default: the model card's).
+    /// Uses the embedded model (loaded once per page). `options.threshold`: one churn
+    /// threshold on P(a purchase later in this visit) for every stage, 0 to 1 (default: the
+    /// model card's per-stage thresholds; for a model without the conversion head, the
+    /// threshold on P(next event is a purchase)).
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "PredictorOptions")] options: JsValue,
     ) -> Result<JsPredictor, JsError> {
         let inner = shared()?;
-        let threshold = threshold_option(&options, inner.info().churn_threshold)?;
+        let threshold = threshold_option(&options)?;
         Ok(JsPredictor { inner, threshold })
     }
 
@@ -59,7 +61,8 @@ impl JsPredictor {
     ) -> Result<JsValue, JsError> {
         let events = events_from_js(&events).map_err(js_err)?;
         let influence = option(&options, "influence").is_truthy();
-        let o = Outlook::of(&self.inner, &events, self.threshold, influence).map_err(js_err)?;
+        let o =
+            Outlook::of(&self.inner, &events, None, self.threshold, influence).map_err(js_err)?;
         to_js(&o)
     }
 
@@ -107,7 +110,7 @@ impl JsPredictor {
         Ok(out.into())
     }
 
-    /// Runs the model on encoded inputs (`features` f32 [n,16,16], `brands` i64 [n,16]) and
+    /// Runs the model on encoded inputs (`features` f32 [n,16,21], `brands` i64 [n,16]) and
     /// returns the probabilities, f32 [n, 4] in class order. Inputs are checked, not trusted:
     /// wrong lengths, non-finite features or out-of-range buckets are errors.
     pub fn run(
@@ -138,15 +141,17 @@ impl JsPredictor {
         Ok(js_sys::Float32Array::from(&p[..]))
     }
 
+    /// The threshold set for every stage, or `undefined` (the model's per-stage defaults).
     #[wasm_bindgen(getter)]
-    pub fn threshold(&self) -> f32 {
+    pub fn threshold(&self) -> Option<f32> {
         self.threshold
     }
 
-    /// Sets the churn threshold (0 to 1).
+    /// Sets one churn threshold (0 to 1) for every stage; `null` goes back to the model's
+    /// per-stage defaults.
     #[wasm_bindgen(js_name = setThreshold)]
-    pub fn set_threshold(&mut self, t: f64) -> Result<(), JsError> {
-        self.threshold = check_threshold(t).map_err(js_err)?;
+    pub fn set_threshold(&mut self, t: Option<f64>) -> Result<(), JsError> {
+        self.threshold = t.map(check_threshold).transpose().map_err(js_err)?;
         Ok(())
     }
 
@@ -187,8 +192,13 @@ struct PredictionDetail<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ChurnRiskDetail<'a> {
+    /// P(a purchase later in this visit) (null for a one-output model).
+    conversion: Option<f32>,
+    /// P(the next event is a purchase).
     purchase: f32,
-    threshold: f32,
+    threshold: Option<f32>,
+    stage: &'a str,
+    risk_basis: &'a str,
     favourite_brand: &'a Option<String>,
     outlook: &'a Outlook,
 }
@@ -200,7 +210,7 @@ impl JsSession {
         #[wasm_bindgen(unchecked_param_type = "SessionOptions")] options: JsValue,
     ) -> Result<JsSession, JsError> {
         let predictor = shared()?;
-        let threshold = threshold_option(&options, predictor.info().churn_threshold)?;
+        let threshold = threshold_option(&options)?;
         let t = option(&options, "target");
         let target = if t.is_null() {
             None
@@ -245,8 +255,11 @@ impl JsSession {
             dispatch(target, "nextevent:prediction", &detail)?;
             if obs.entered_risk {
                 let detail = to_js(&ChurnRiskDetail {
+                    conversion: obs.outlook.conversion,
                     purchase: obs.outlook.probabilities.purchase,
                     threshold: obs.outlook.threshold,
+                    stage: obs.outlook.stage,
+                    risk_basis: obs.outlook.risk_basis,
                     favourite_brand: &obs.outlook.favourite_brand,
                     outlook: &obs.outlook,
                 })?;
@@ -274,17 +287,25 @@ impl JsSession {
         self.inner.at_risk()
     }
 
+    /// The threshold set for every stage, or `undefined` (the model's per-stage defaults).
     #[wasm_bindgen(getter)]
-    pub fn threshold(&self) -> f32 {
+    pub fn threshold(&self) -> Option<f32> {
         self.inner.threshold()
     }
 
-    /// Sets the churn threshold (0 to 1); the next observed event is compared against it.
+    /// Sets one churn threshold (0 to 1) for every stage (`null`: the model's per-stage
+    /// defaults); the next observed event is compared against it.
     #[wasm_bindgen(js_name = setThreshold)]
-    pub fn set_threshold(&mut self, t: f64) -> Result<(), JsError> {
+    pub fn set_threshold(&mut self, t: Option<f64>) -> Result<(), JsError> {
         self.inner
-            .set_threshold(check_threshold(t).map_err(js_err)?);
+            .set_threshold(t.map(check_threshold).transpose().map_err(js_err)?);
         Ok(())
+    }
+
+    /// The visit's stage: `browsing`, `cart`, `cart_emptied` or `purchased`.
+    #[wasm_bindgen(getter)]
+    pub fn stage(&self) -> String {
+        self.inner.visit().stage().as_str().to_string()
     }
 
     /// Forgets the events and the risk state.

@@ -18,14 +18,23 @@ export interface ShopEvent {
   brand?: string | null;
   category_code?: string | null;
 }
+/** Where a visit stands: nothing carted yet; something in the cart; everything carted removed again; bought. */
+export type Stage = "browsing" | "cart" | "cart_emptied" | "purchased";
+/** What churn risk compares: P(a purchase later in this visit), or (a model without the conversion head) P(next event is a purchase). */
+export type RiskBasis = "conversion" | "next_purchase";
 /** A prediction and what a shop acts on. */
 export interface Outlook {
   probabilities: { view: number; cart: number; remove_from_cart: number; purchase: number };
   next: EventType;
   confidence: number;
-  /** P(purchase) < threshold. */
+  /** P(a purchase later in this visit); null for a model without the conversion head. */
+  conversion: number | null;
+  stage: Stage;
+  /** `conversion` below the stage's threshold (never once purchased); with `riskBasis` "next_purchase", P(purchase next) below it. */
   churnRisk: boolean;
-  threshold: number;
+  /** The threshold compared with; null once the visit purchased. */
+  threshold: number | null;
+  riskBasis: RiskBasis;
   favouriteBrand: string | null;
   /** Per event of the last 16: change in P(purchase) when it is left out (when asked for). */
   influence?: number[];
@@ -35,25 +44,27 @@ export interface PredictOptions { influence?: boolean }
 export interface EncodedBatch {
   /** Number of windows. */
   n: number;
-  /** `features` input, f32 [n, 16, 16], row-major. */
+  /** `features` input, f32 [n, 16, 21], row-major. */
   features: Float32Array;
   /** `brand_bucket` input, i64 [n, 16]. */
   brands: BigInt64Array;
 }
-export interface PredictorOptions { threshold?: number }
+/** `threshold`: one churn threshold on `conversion` for every stage (default: the model's per-stage thresholds). */
+export interface PredictorOptions { threshold?: number | null }
 /** `target`: where `nextevent:*` events are dispatched (default `window`; `null`: none). */
-export interface SessionOptions { threshold?: number; target?: EventTarget | null }
+export interface SessionOptions { threshold?: number | null; target?: EventTarget | null }
 /** `detail` of `nextevent:prediction`, fired after every observed event. */
 export interface PredictionDetail extends Outlook { observed: number; event: ShopEvent }
-/** `detail` of `nextevent:churn-risk`, fired when P(purchase) falls below the threshold (once per crossing). */
-export interface ChurnRiskDetail { purchase: number; threshold: number; favouriteBrand: string | null; outlook: Outlook }
+/** `detail` of `nextevent:churn-risk`, fired when the visit falls below its threshold (once per crossing; it re-arms when it rises above again). */
+export interface ChurnRiskDetail { conversion: number | null; purchase: number; threshold: number | null; stage: Stage; riskBasis: RiskBasis; favouriteBrand: string | null; outlook: Outlook }
 /** `detail` of the element's `nextevent:ready`. */
-export interface ReadyDetail { threshold: number }
+export interface ReadyDetail { threshold: number | null }
 /** `detail` of the element's `nextevent:error`: why an event (or the model) was rejected. */
 export interface ErrorDetail { message: string }
 export interface ModelInfo {
   name: string; architecture: string; trained_on: string; weights: string; parameters: number;
   test_metrics: [string, number][]; baselines: [string, number, number][]; churn_threshold: number;
-  created: string; size_bytes: number;
+  created: string; size_bytes: number; heads: string[];
+  stage_thresholds: { browsing: number; cart: number; cart_emptied: number } | null;
 }
 "#;

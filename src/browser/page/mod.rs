@@ -78,14 +78,15 @@ struct State {
     load_ms: RwSignal<f64>,
     model_status: RwSignal<Option<ModelStatus>>,
     rows: RwSignal<Vec<Row>>,
-    threshold: RwSignal<f32>,
+    /// One churn threshold for every stage, or `None` for the model's per-stage defaults.
+    threshold: RwSignal<Option<f32>>,
     replay: RwSignal<Option<Replay>>,
     outcome: Memo<Outcome>,
 }
 
 impl State {
     fn new(predictor: Predictor, load_ms: f64) -> Self {
-        let threshold = RwSignal::new(predictor.info().churn_threshold);
+        let threshold = RwSignal::new(None);
         let model = RwSignal::new(predictor);
         let rows = RwSignal::new(examples()[0].1.clone());
         let outcome = Memo::new(move |_| model.with(|p| rows.with(|r| Outcome::of(p, r, now_ms))));
@@ -109,7 +110,7 @@ impl State {
     /// Switches to `p`, loaded in `ms`, with its own default threshold.
     fn use_model(self, p: Predictor, ms: f64, status: ModelStatus) {
         self.load_ms.set(ms);
-        self.threshold.set(p.info().churn_threshold);
+        self.threshold.set(None);
         self.model_status.set(Some(status));
         self.model.set(p);
     }

@@ -24,20 +24,28 @@ fn Figures(state: State) -> impl IntoView {
         let (info, kb) = state
             .model
             .with(|p| (p.info().clone(), p.size_bytes() as f64 / 1024.0));
+        let metric = |name: &str| info.test_metrics.iter().find(|m| m.0 == name).map(|m| m.1);
+        let real = metric("real_jan_feb_windows");
+        let title = match real {
+            Some(n) => format!("On real shoppers (Jan–Feb 2020, {n:.0} windows)"),
+            None => "Held-out test".to_string(),
+        };
+        let prefix = if real.is_some() { "real_jan_feb_" } else { "" };
+        let fmt = |v: Option<f64>| v.map(|v| format!("{v:.3}"));
         view! {
             <p id="model-name">{info.name.clone()} {format!(" — {kb:.0} KB, {} parameters, loaded in {:.0} ms", info.parameters, state.load_ms.get())}</p>
             <p>{info.architecture.clone()}</p>
             <p class="meta">"Trained on: " {info.trained_on.clone()}</p>
             <table class="figures">
-                <thead><tr><th>"Held-out test"</th><th>"accuracy"</th><th>"macro-F1"</th></tr></thead>
+                <thead><tr><th>{title}</th><th>"accuracy"</th><th>"macro-F1"</th></tr></thead>
                 <tbody>
                     <tr><td>"this model"</td>
-                        <td>{info.test_metrics.iter().find(|m| m.0 == "accuracy").map(|m| format!("{:.3}", m.1))}</td>
-                        <td>{info.test_metrics.iter().find(|m| m.0 == "macro_f1").map(|m| format!("{:.3}", m.1))}</td></tr>
+                        <td>{fmt(metric(&format!("{prefix}accuracy")))}</td>
+                        <td>{fmt(metric(&format!("{prefix}macro_f1")))}</td></tr>
                     {info.baselines.iter().map(|(n, a, f)| view! { <tr><td>{n.clone()}</td><td>{format!("{a:.3}")}</td><td>{format!("{f:.3}")}</td></tr> }).collect_view()}
                 </tbody>
             </table>
-            <p class="meta">{info.test_metrics.iter().filter(|m| m.0 != "accuracy" && m.0 != "macro_f1").map(|(n, v)| if v.fract() == 0.0 { format!("{n} {v:.0}") } else { format!("{n} {v:.4}") }).collect::<Vec<_>>().join(" · ")}</p>
+            <p class="meta">{info.test_metrics.iter().filter(|m| !m.0.ends_with("accuracy") && !m.0.ends_with("macro_f1")).map(|(n, v)| if v.fract() == 0.0 { format!("{n} {v:.0}") } else { format!("{n} {v:.4}") }).collect::<Vec<_>>().join(" · ")}</p>
         }
     }
 }

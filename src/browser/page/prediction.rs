@@ -41,7 +41,7 @@ pub fn NextEvent(state: State) -> impl IntoView {
                     }).collect_view()}
                 </div>
                 <p class="verdict">"Most likely: " <strong>{prediction.next.as_str()}</strong> {format!(" ({:.0} % confident)", prediction.confidence * 100.0)}</p>
-                <ChurnLine events=events prediction=prediction threshold=state.threshold.get()/>
+                <ChurnLine events=events prediction=prediction threshold=state.threshold.get() model=state.model.get()/>
                 <p class="meta" id="latency" data-ms=millis.to_string()>{format!("Predicted in {millis:.2} ms by {name} ({kb:.0} KB), on this device.")}</p>
             }.into_any()
         }
