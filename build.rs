@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 
 /// Sessions per outcome, and the event count a session must have to be shown.
 const PER_OUTCOME: usize = 2;
-const MIN_EVENTS: usize = 5;
-const MAX_EVENTS: usize = 16;
+const MIN_EXAMPLE_EVENTS: usize = 5;
+const MAX_EXAMPLE_EVENTS: usize = 16;
 const BRANDS: usize = 120;
 
 fn main() {
@@ -60,7 +60,7 @@ fn main() {
 }
 
 /// Picks up to `PER_OUTCOME` sessions of each outcome (buys, removes, carts, browses) with
-/// `MIN_EVENTS..=MAX_EVENTS` distinct events, in session-id order so builds are reproducible.
+/// `MIN_EXAMPLE_EVENTS..=MAX_EXAMPLE_EVENTS` distinct events, in session-id order so builds are reproducible.
 fn real_sessions(path: &Path) -> Result<Vec<(String, String)>, String> {
     let mut rdr = csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let header = rdr.headers().map_err(|e| e.to_string())?.clone();
@@ -88,7 +88,7 @@ fn real_sessions(path: &Path) -> Result<Vec<(String, String)>, String> {
         let mut seen = HashSet::new();
         rows.retain(|r| seen.insert(r.iter().collect::<Vec<_>>().join(",")));
         rows.sort_by(|a, b| a.get(time).cmp(&b.get(time)));
-        if !(MIN_EVENTS..=MAX_EVENTS).contains(&rows.len()) {
+        if !(MIN_EXAMPLE_EVENTS..=MAX_EXAMPLE_EVENTS).contains(&rows.len()) {
             continue;
         }
         let has = |k: &str| rows.iter().any(|r| r.get(kind) == Some(k));

@@ -10,6 +10,8 @@
 //! - `data` (native, feature `data`, no burn): Kaggle CSV / CSV.gz ingest into sessions,
 //!   splits, reject reports, metrics, baselines, plots and MLflow tracking; errors are
 //!   `data::Error`, which wraps the core's.
+//! - `python` (native, feature `python`): the Python package's extension module, PyO3
+//!   bindings over the core predictor and the data side's scorer.
 //! - `training` (native, feature `train`, implies `data`): the generator, the burn networks,
 //!   fitting, ONNX export, the pipeline, the model card and the comparison.
 //!
@@ -27,6 +29,9 @@ pub mod data;
 
 #[cfg(feature = "train")]
 pub mod training;
+
+#[cfg(all(feature = "python", not(target_arch = "wasm32")))]
+pub mod python;
 
 pub use crate::core::event::{Event, EventKind};
 pub use crate::core::predict::{Prediction, Predictor};

@@ -39,6 +39,45 @@ fn shipped_model_loads_and_predicts_probabilities() {
 }
 
 #[test]
+fn batched_outlooks_equal_single_ones() {
+    use nextevent::core::outlook::Outlook;
+    let p = Predictor::embedded().unwrap();
+    let seqs: Vec<Vec<Event>> = common::sequences().into_iter().map(|(_, s)| s).collect();
+    let refs: Vec<&[Event]> = seqs.iter().map(Vec::as_slice).collect();
+    let batch = Outlook::batch(&p, &refs, None).unwrap();
+    assert_eq!(batch.len(), refs.len());
+    for (s, b) in refs.iter().zip(&batch) {
+        let one = Outlook::of(&p, s, None, None, false).unwrap();
+        assert_eq!(
+            (one.next, one.stage, one.churn_risk, &one.favourite_brand),
+            (b.next, b.stage, b.churn_risk, &b.favourite_brand)
+        );
+        assert!((one.probabilities.view - b.probabilities.view).abs() < 1e-6);
+        assert!((one.conversion.unwrap() - b.conversion.unwrap()).abs() < 1e-6);
+    }
+    let empty: &[Event] = &[];
+    let err = Outlook::batch(&p, &[refs[0], empty], None).unwrap_err();
+    assert_eq!(err.to_string(), "invalid events: sequence 1 is empty");
+}
+
+/// The batch scorer, Python and Spark cut the same sessions into different batches; a
+/// window's result must not depend on which batch it lands in, down to the bit.
+#[test]
+fn a_windows_result_does_not_depend_on_its_batch() {
+    let p = Predictor::embedded().unwrap();
+    let seqs: Vec<Vec<Event>> = common::sequences().into_iter().map(|(_, s)| s).collect();
+    let refs: Vec<&[Event]> = seqs.iter().map(Vec::as_slice).collect();
+    assert!(refs.len() >= 3, "{} sequences", refs.len());
+    let all = p.predict_batch(&refs).unwrap();
+    for (i, s) in refs.iter().enumerate() {
+        let alone = p.predict_batch(&[s]).unwrap();
+        assert_eq!(alone[0], all[i], "sequence {i} alone");
+        let pair = p.predict_batch(&[refs[(i + 1) % refs.len()], s]).unwrap();
+        assert_eq!(pair[1], all[i], "sequence {i} second of two");
+    }
+}
+
+#[test]
 fn bad_sequences_are_typed_errors() {
     let p = Predictor::embedded().unwrap();
     assert!(matches!(p.predict(&[]), Err(Error::EmptySequence)));

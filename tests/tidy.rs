@@ -16,6 +16,8 @@ enum Part {
     BrowserLogic,
     Page,
     JsApi,
+    /// The Python boundary (`src/python/`): PyO3 only here.
+    Python,
     Bin,
     Root,
 }
@@ -34,6 +36,8 @@ fn part(rel: &str) -> Part {
         Part::JsApi
     } else if r.starts_with("src/browser/") {
         Part::BrowserLogic
+    } else if r.starts_with("src/python/") {
+        Part::Python
     } else if r.starts_with("src/bin/") {
         Part::Bin
     } else {
@@ -178,6 +182,20 @@ fn violations(rel: &str, text: &str) -> Vec<String> {
     {
         v.push(format!(
             "{rel}: the data side names burn or training code (it must build without burn)"
+        ));
+    }
+    if p == Part::Python
+        && (any("burn")
+            || ps.iter().any(|p| p.starts_with("crate::training"))
+            || ps.iter().any(|p| p.starts_with("crate::browser")))
+    {
+        v.push(format!(
+            "{rel}: the Python boundary names burn, training or browser code (it wraps core and data)"
+        ));
+    }
+    if p != Part::Python && (any("pyo3") || c.contains("#[pyfunction") || c.contains("#[pyclass")) {
+        v.push(format!(
+            "{rel}: PyO3 belongs in the Python boundary (src/python/)"
         ));
     }
     if p != Part::JsApi && c.contains("#[wasm_bindgen") {
@@ -329,6 +347,7 @@ fn each_rule_fails_on_a_planted_violation() {
         "src/browser/x.rs",
         "src/browser/page/x.rs",
         "src/browser/js/x.rs",
+        "src/python/x.rs",
     ] {
         assert_eq!(violations(rel, clean), Vec::<String>::new(), "{rel}");
     }
@@ -408,6 +427,21 @@ fn each_rule_fails_on_a_planted_violation() {
             "src/browser/js/x.rs",
             "//! x\nuse leptos::prelude::*;\n",
             "only the page",
+        ),
+        (
+            "src/python/x.rs",
+            "//! x\nuse crate::training::pipeline::run;\n",
+            "the Python boundary names burn",
+        ),
+        (
+            "src/data/x.rs",
+            "//! x\nuse pyo3::prelude::*;\n",
+            "PyO3 belongs in the Python boundary",
+        ),
+        (
+            "src/core/x.rs",
+            "//! x\n#[pyclass]\npub struct P;\n",
+            "PyO3 belongs in the Python boundary",
         ),
         (
             "src/training/x.rs",

@@ -103,11 +103,12 @@ fn a_training_run_is_logged_to_a_real_mlflow_server_and_read_back_over_rest() {
         .iter()
         .map(|p| (p["key"].as_str().unwrap(), p["value"].as_str().unwrap()))
         .collect();
+    let spec_version = nextevent::core::spec::SPEC_VERSION.to_string();
     for (k, v) in [
         ("architecture", "cnn_bigru"),
         ("seed", "5"),
         ("hidden", "8"),
-        ("spec_version", "1"),
+        ("spec_version", spec_version.as_str()),
         ("data_file_0", "cosmetics-sample.csv"),
         ("data_file_0_rows", "4995"),
     ] {

@@ -312,11 +312,18 @@ fn gen(
         serde_json::to_string_pretty(&json).expect("json"),
     )?;
     eprintln!(
-        "wrote {} rows ({} sessions, {} users) to {} in {:.1} s\n  shares view/cart/remove/purchase {:.1} / {:.1} / {:.1} / {:.1} %\n  {:.2} events per session, {:.1} % sessions with a purchase, {:.1} % users buy\n  Bayes-optimal on the last 20 % of time ({} windows): accuracy {:.4}, macro-F1 {:.4} (expected accuracy {:.4})",
+        "wrote {} rows ({} sessions, {} users) to {} in {:.1} s\n  shares view/cart/remove/purchase {:.1} / {:.1} / {:.1} / {:.1} %\n  {:.2} events per session, {:.1} % sessions with a purchase, {:.1} % users buy\n  {}",
         s.rows, s.sessions, s.users, out.display(), t.elapsed().as_secs_f64(),
         s.share[0] * 100.0, s.share[1] * 100.0, s.share[2] * 100.0, s.share[3] * 100.0,
         s.mean_session_events, s.sessions_with_purchase * 100.0, s.users_who_buy * 100.0,
-        s.bayes.windows, s.bayes.accuracy, s.bayes.macro_f1, s.bayes.expected_accuracy
+        if s.bayes.windows == 0 {
+            "Bayes-optimal limit not computed (--no-bayes)".to_string()
+        } else {
+            format!(
+                "Bayes-optimal on the last 20 % of time ({} windows): accuracy {:.4}, macro-F1 {:.4} (expected accuracy {:.4})",
+                s.bayes.windows, s.bayes.accuracy, s.bayes.macro_f1, s.bayes.expected_accuracy
+            )
+        }
     );
     Ok(())
 }
@@ -347,6 +354,8 @@ fn train_and_report(files: Vec<PathBuf>, a: &TrainArgs, default_provenance: Stri
             return Err(e);
         }
     };
+    // The run's MLflow model (`runs:/<id>/model`), servable with `mlflow models serve`.
+    nextevent::data::mlflow_model::log_pyfunc_model(&active, std::path::Path::new(&r.onnx_path))?;
     let logged = active.finish(&run_record(&r, &opts, &name))?;
     eprintln!(
         "tracked in {}: run {} ({})",
@@ -394,6 +403,10 @@ fn ship_and_report(opts: &ShipOptions, args: &TrainArgs) -> Result<()> {
     }
     match (&shipped.report, &shipped.gate) {
         (Some(r), Ok(())) => {
+            nextevent::data::mlflow_model::log_pyfunc_model(
+                &active,
+                std::path::Path::new(&r.onnx_path),
+            )?;
             let logged = active.finish(&ship_record(r, opts, &name))?;
             eprintln!(
                 "wrote {} and the card into {}; tracked in {} (run {})",
@@ -469,7 +482,7 @@ fn compare_on_real(
         sample: shared.sample.clone(),
         products: shared.products.clone(),
         data_dir: data_dir.to_path_buf(),
-        rows: if rows == 1_000_000 { 1_000_000 } else { rows },
+        rows,
         archs: archs.to_vec(),
         seeds: seeds.to_vec(),
         recipe,

@@ -140,6 +140,8 @@ fn score(a: &ScoreArgs) -> Result<()> {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         threshold,
         progress: !a.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        end: None,
+        keep_rejects: false,
     };
     let mut out = ChurnWriter::create(a.out.as_deref(), a.format)?;
     let t = std::time::Instant::now();
@@ -204,6 +206,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE

@@ -66,8 +66,35 @@ impl Outlook {
         with_influence: bool,
     ) -> Result<Self> {
         let p = predictor.predict(events)?;
+        Self::from_prediction(predictor, events, &p, visit, uniform, with_influence)
+    }
+
+    /// Outlooks for many sequences (each oldest first) from one batched run of the model:
+    /// the Python package's `predict_batch`. The error names the failing sequence.
+    pub fn batch(
+        predictor: &Predictor,
+        sequences: &[&[Event]],
+        uniform: Option<f32>,
+    ) -> Result<Vec<Self>> {
+        let predictions = predictor.predict_batch(sequences)?;
+        sequences
+            .iter()
+            .zip(&predictions)
+            .map(|(events, p)| Self::from_prediction(predictor, events, p, None, uniform, false))
+            .collect()
+    }
+
+    /// The outlook of a prediction `p` already made on `events`.
+    fn from_prediction(
+        predictor: &Predictor,
+        events: &[Event],
+        p: &Prediction,
+        visit: Option<&VisitState>,
+        uniform: Option<f32>,
+        with_influence: bool,
+    ) -> Result<Self> {
         let influence = if with_influence {
-            Some(insight::influence(predictor, events, &p)?)
+            Some(insight::influence(predictor, events, p)?)
         } else {
             None
         };
@@ -80,9 +107,9 @@ impl Outlook {
             }
         };
         let stage = visit.stage();
-        let risk = insight::risk(&p, stage, predictor.info(), uniform);
+        let risk = insight::risk(p, stage, predictor.info(), uniform);
         Ok(Outlook {
-            probabilities: (&p).into(),
+            probabilities: p.into(),
             next: p.next.as_str(),
             confidence: p.confidence,
             conversion: p.conversion,

@@ -231,9 +231,17 @@ impl Predictor {
     }
 
     /// Predicts the next event after `events` (oldest first).
+    ///
+    /// One window runs on the plan optimized for a batch of one (the browser's fast path);
+    /// the batch entry points below always use the any-batch plan, whose result for a window
+    /// does not depend on the batch it is in. The two plans agree to about 1e-7.
     pub fn predict(&self, events: &[Event]) -> Result<Prediction> {
         check_sequence(events)?;
-        Ok(self.run(&self.encode(&[events]))?.remove(0))
+        let (p, conv) = self.heads(&self.encode(&[events]), true)?;
+        Ok(Prediction {
+            conversion: conv.map(|v| v[0]),
+            ..Prediction::from_probabilities([p[0], p[1], p[2], p[3]])
+        })
     }
 
     /// Predicts for many sequences at once; the error names the failing sequence.
@@ -287,8 +295,31 @@ impl Predictor {
     }
 
     /// [`Predictor::run_raw`], plus the `[n]` conversion probabilities of a model with the
-    /// conversion head.
+    /// conversion head. Always the any-batch plan: a window's result is the same whatever
+    /// else is in the batch (the batch scorer, Python and Spark split work differently and
+    /// must still agree bit for bit).
     pub fn run_heads(&self, batch: &Batch) -> Result<(Vec<f32>, Option<Vec<f32>>)> {
+        let well_formed = batch.features.len() == WINDOW * N_FEATURES
+            && batch.brands.len() == WINDOW
+            && (batch.context.is_empty() || batch.context.len() == WINDOW * N_CONTEXT);
+        if batch.n != 1 || !well_formed {
+            return self.heads(batch, false);
+        }
+        // tract runs a one-row batch through other kernels (matrix-vector) than any larger
+        // one, which moves results by ~1e-7: run the window twice and keep the first.
+        let twice = Batch {
+            n: 2,
+            features: batch.features.repeat(2),
+            brands: batch.brands.repeat(2),
+            context: batch.context.repeat(2),
+        };
+        let (p, conv) = self.heads(&twice, false)?;
+        Ok((p[..4].to_vec(), conv.map(|c| c[..1].to_vec())))
+    }
+
+    /// Runs `batch` on the batch-of-one plan when `single` and the batch has one window,
+    /// else on the any-batch plan.
+    fn heads(&self, batch: &Batch, single: bool) -> Result<(Vec<f32>, Option<Vec<f32>>)> {
         let n = batch.n;
         if n == 0 {
             return Ok((Vec::new(), self.conversion.then(Vec::new)));
@@ -327,7 +358,7 @@ impl Predictor {
                 )))
             }
         }
-        let plan = if n == 1 {
+        let plan = if n == 1 && single {
             self.single.clone()
         } else {
             self.batch_plan()?

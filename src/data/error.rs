@@ -89,6 +89,19 @@ impl Error {
             source,
         }
     }
+    /// Whether this is a write to a reader that went away (`nextevent score … | head`):
+    /// binaries then stop quietly with success, as `grep` and `ripgrep` do.
+    pub fn is_broken_pipe(&self) -> bool {
+        let io = match self {
+            Error::Write { source, .. } => Some(source),
+            Error::CsvWrite { source, .. } => match source.kind() {
+                csv::ErrorKind::Io(e) => Some(e),
+                _ => None,
+            },
+            _ => None,
+        };
+        io.is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
     pub(crate) fn input(path: &std::path::Path, reason: impl Into<String>) -> Self {
         Error::Input {
             path: path.to_path_buf(),

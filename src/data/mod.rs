@@ -12,6 +12,7 @@ pub mod heldout;
 pub mod ingest;
 pub mod intent;
 pub mod metrics;
+pub mod mlflow_model;
 pub mod plots;
 pub mod real;
 pub mod rows;

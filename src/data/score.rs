@@ -11,7 +11,7 @@
 //! refused with the row and how to sort the file.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -48,6 +48,12 @@ pub struct ScoreOptions {
     /// One churn threshold for every stage (default: the model's).
     pub threshold: Option<f32>,
     pub progress: bool,
+    /// The end of the data when these rows are only part of it (the Spark job scores one
+    /// user's rows at a time against the global end): decides `open` when `at` is not set.
+    pub end: Option<i64>,
+    /// Keep every rejected row in the summary (`tally.every_reject`), not only examples: for
+    /// callers that report rejects row by row (the Python package).
+    pub keep_rejects: bool,
 }
 
 impl Default for ScoreOptions {
@@ -61,6 +67,8 @@ impl Default for ScoreOptions {
             threads: 1,
             threshold: None,
             progress: false,
+            end: None,
+            keep_rejects: false,
         }
     }
 }
@@ -216,15 +224,6 @@ pub fn score(
     opts: &ScoreOptions,
     out: &mut dyn FnMut(&Scored) -> Result<()>,
 ) -> Result<ScoreSummary> {
-    if opts.horizon_ms < SESSION_GAP_MS {
-        return Err(Error::Settings(format!(
-            "the horizon ({} min) must be at least the session gap ({} min)",
-            opts.horizon_ms / 60_000,
-            SESSION_GAP_MS / 60_000
-        )));
-    }
-    let mut reader = Reader::default();
-    let mut s = Scorer::new(model, opts);
     let bar = opts.progress.then(|| {
         let p = indicatif::ProgressBar::new_spinner();
         p.set_style(
@@ -233,17 +232,66 @@ pub fn score(
         );
         p
     });
+    let summary = score_rows(model, opts, &opts.files, out, &mut |reader, each| {
+        reader.read(&opts.files, bar.as_ref(), each)
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    summary
+}
+
+/// Scores Kaggle-schema CSV text held in memory (`name` names it in errors): a table handed
+/// over from Python, one user's rows in the Spark job. Same reader, rules and output as
+/// [`score`].
+pub fn score_text(
+    model: &Predictor,
+    opts: &ScoreOptions,
+    name: &Path,
+    text: Vec<u8>,
+    out: &mut dyn FnMut(&Scored) -> Result<()>,
+) -> Result<ScoreSummary> {
+    let names = [name.to_path_buf()];
+    let mut text = Some(text);
+    score_rows(model, opts, &names, out, &mut |reader, each| {
+        let bytes = text.take().unwrap_or_default();
+        let source: Box<dyn std::io::Read + Send> = Box::new(std::io::Cursor::new(bytes));
+        Ok(reader.read_source(name, source, 0, None, each)? == Next::Stop)
+    })
+}
+
+/// A row source: reads every row into the callback; `true` when the callback stopped it.
+type ReadRows<'a> =
+    dyn FnMut(&mut Reader, &mut dyn FnMut(KaggleRow, RowAt) -> Result<Next>) -> Result<bool> + 'a;
+
+fn score_rows(
+    model: &Predictor,
+    opts: &ScoreOptions,
+    names: &[PathBuf],
+    out: &mut dyn FnMut(&Scored) -> Result<()>,
+    read: &mut ReadRows<'_>,
+) -> Result<ScoreSummary> {
+    if opts.horizon_ms < SESSION_GAP_MS {
+        return Err(Error::Settings(format!(
+            "the horizon ({} min) must be at least the session gap ({} min)",
+            opts.horizon_ms / 60_000,
+            SESSION_GAP_MS / 60_000
+        )));
+    }
+    let mut reader = if opts.keep_rejects {
+        Reader::keeping_rejects()
+    } else {
+        Reader::default()
+    };
+    let mut s = Scorer::new(model, opts);
     let mut last_seen = i64::MIN;
     let mut at_row: Option<(usize, u64)> = None;
-    let stopped = reader.read(
-        &opts.files,
-        bar.as_ref(),
-        &mut |row: KaggleRow, at: RowAt| {
-            let t = row.event.time_ms;
-            if t < last_seen {
-                return Err(Error::Input {
-                    path: opts.files[at.file].clone(),
-                    reason: format!(
+    let stopped = read(&mut reader, &mut |row: KaggleRow, at: RowAt| {
+        let t = row.event.time_ms;
+        if t < last_seen {
+            return Err(Error::Input {
+                path: names[at.file].clone(),
+                reason: format!(
                     "row {}: {} is earlier than an earlier row's {}; score streams time-sorted \
                      exports (as Kaggle ships them, files in time order). Sort it first, e.g. \
                      `(head -n 1 f.csv; tail -n +2 f.csv | sort -t, -k1,1) > sorted.csv`",
@@ -251,23 +299,19 @@ pub fn score(
                     format_time(t),
                     format_time(last_seen)
                 ),
-                });
-            }
-            last_seen = t;
-            if opts.at.is_some_and(|cut| t > cut) {
-                at_row = Some((at.file, at.row));
-                return Ok(Next::Stop);
-            }
-            s.add(row, out)?;
-            Ok(Next::Continue)
-        },
-    )?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
+            });
+        }
+        last_seen = t;
+        if opts.at.is_some_and(|cut| t > cut) {
+            at_row = Some((at.file, at.row));
+            return Ok(Next::Stop);
+        }
+        s.add(row, out)?;
+        Ok(Next::Continue)
+    })?;
     // The row past `--at` was read but not seen: it is neither accepted nor rejected.
     let cutoff_row = u64::from(at_row.is_some());
-    let end = opts.at.unwrap_or(last_seen);
+    let end = opts.at.or(opts.end).unwrap_or(last_seen);
     let mut summary = s.finish(end, out)?;
     summary.tally = reader.tally;
     summary.tally.rows_read -= cutoff_row;

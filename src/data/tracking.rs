@@ -208,19 +208,28 @@ impl ActiveRun {
 
     /// Uploads files as artifacts under their file names.
     pub fn artifacts(&self, paths: &[PathBuf]) -> Result<()> {
-        for a in paths {
-            match &self.sink {
-                Sink::Mlflow { m, artifact_uri } => m.put_artifact(artifact_uri, a)?,
-                Sink::Local { dir } => {
-                    let name = a.file_name().ok_or_else(|| {
-                        tracking_err(format!("artifact {} has no file name", a.display()))
-                    })?;
-                    let to = dir.join("artifacts").join(name);
-                    std::fs::copy(a, &to).map_err(|e| Error::write(&to, e))?;
+        paths.iter().try_for_each(|a| self.artifact_in(None, a))
+    }
+
+    /// Uploads one file as an artifact under its file name, in the artifact folder `folder`
+    /// (e.g. `model` for an MLflow model directory) or at the top.
+    pub fn artifact_in(&self, folder: Option<&str>, a: &Path) -> Result<()> {
+        match &self.sink {
+            Sink::Mlflow { m, artifact_uri } => m.put_artifact(artifact_uri, folder, a),
+            Sink::Local { dir } => {
+                let name = a.file_name().ok_or_else(|| {
+                    tracking_err(format!("artifact {} has no file name", a.display()))
+                })?;
+                let mut to = dir.join("artifacts");
+                if let Some(f) = folder {
+                    to = to.join(f);
+                    crate::data::files::create_dir(&to)?;
                 }
+                let to = to.join(name);
+                std::fs::copy(a, &to).map_err(|e| Error::write(&to, e))?;
+                Ok(())
             }
         }
-        Ok(())
     }
 
     /// Logs what `run` holds that was not logged yet (params, metrics, artifacts) and ends
@@ -451,7 +460,7 @@ impl Mlflow {
     }
 
     /// Uploads one file through the server's artifact proxy (`mlflow-artifacts:` runs).
-    fn put_artifact(&self, artifact_uri: &str, path: &Path) -> Result<()> {
+    fn put_artifact(&self, artifact_uri: &str, folder: Option<&str>, path: &Path) -> Result<()> {
         let rel = artifact_uri
             .strip_prefix("mlflow-artifacts:")
             .map(|r| r.trim_start_matches('/'))
@@ -467,8 +476,9 @@ impl Mlflow {
             .and_then(|n| n.to_str())
             .ok_or_else(|| tracking_err(format!("artifact {} has no file name", path.display())))?;
         let bytes = std::fs::read(path).map_err(|e| Error::read(path, e))?;
+        let folder = folder.map_or(String::new(), |f| format!("{f}/"));
         let url = format!(
-            "{}/api/2.0/mlflow-artifacts/artifacts/{rel}/{name}",
+            "{}/api/2.0/mlflow-artifacts/artifacts/{rel}/{folder}{name}",
             self.base
         );
         let resp = self

@@ -227,7 +227,7 @@ fn time_predictions(onnx: &[u8], p: &Prepared, n: usize) -> Result<(f64, f64)> {
     for &r in refs {
         let (w, _) = p.ds.window(r);
         let t = Instant::now();
-        std::hint::black_box(pred.run_raw(&pred.encode(&[w]))?);
+        std::hint::black_box(pred.predict(w)?);
         single.push(t.elapsed().as_secs_f64() * 1e6);
     }
     let refs = &p.test[..256.min(p.test.len())];

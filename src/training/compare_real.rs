@@ -143,11 +143,21 @@ pub fn markdown(r: &RealComparison) -> String {
         return "# Model comparison on real shoppers\n\nNo runs.\n".into();
     };
     let t = &first.real;
+    // `compare --real` may pre-train on a lighter budget than `ship`; say which.
+    let budget = match &r.recipe.pretrain {
+        Some(p) => format!(
+            "{} epochs of {} windows",
+            p.epochs,
+            p.windows_per_epoch
+                .map_or("all".to_string(), |w| w.to_string())
+        ),
+        None => "no pre-training".to_string(),
+    };
     let _ = writeln!(
         s,
         "# Model comparison on real shoppers (Jan–Feb 2020, {} windows of {} sessions)\n\n\
          Every architecture trained by the shipped model's recipe — pre-trained on {} rows of the \
-         generator fitted to the real Oct–Nov sessions, fine-tuned on the real Oct–Nov windows, \
+         generator fitted to the real Oct–Nov sessions ({}), fine-tuned on the real Oct–Nov windows, \
          stopped and calibrated on December — then exported to int8 and scored in tract on the real \
          Jan–Feb windows, which chose nothing. Mean ± standard deviation over seeds {:?}; the \
          intervals of single runs are in `comparison-real.json`. Baselines fitted on real Oct–Dec.\n\n\
@@ -155,6 +165,7 @@ pub fn markdown(r: &RealComparison) -> String {
         t.windows,
         t.sessions,
         r.generated_rows,
+        budget,
         r.runs.iter().map(|x| x.seed).collect::<std::collections::BTreeSet<_>>(),
         r.command
     );

@@ -716,8 +716,13 @@ pub fn generate(
         no_session_id: bool,
         negative_price: bool,
     }
+    // Sessions that start near a month's end run into the next month: their later rows are
+    // carried over and written with that month, so the file is time-sorted as a whole (as
+    // Kaggle's exports are, and as `nextevent score` requires).
+    let mut carry: Vec<Row> = Vec::new();
     for (mi, &(_, start, month_rows)) in MONTHS.iter().enumerate() {
         let end = MONTHS.get(mi + 1).map_or(END_MS, |m| m.1);
+        let last_month = mi == MONTHS.len() - 1;
         let target = if mi == MONTHS.len() - 1 {
             cfg.rows - written
         } else {
@@ -770,7 +775,13 @@ pub fn generate(
             summary.sessions_with_purchase += purchased as u8 as f64;
             session_events += evs.len() as u64;
         }
+        rows.append(&mut carry);
+        // Stable: rows of one time keep their session order.
         rows.sort_by_key(|r| r.time_ms);
+        if !last_month {
+            let cut = rows.partition_point(|r| r.time_ms < end);
+            carry = rows.split_off(cut);
+        }
         for r in &rows {
             let p = &cat.products[r.product as usize];
             let sid = if r.no_session_id {
