@@ -135,12 +135,14 @@ impl KaggleColumns {
     }
 
     /// Parses one record (already split by the csv crate). `row` is the 1-based data row.
-    /// `intern` turns brand/category strings into shared `Arc<str>`s (ingest interns them).
+    /// `intern(field, text)` turns brand, category and session strings into `Arc<str>`s
+    /// (ingest shares repeated ones; the streaming scorer shares brands and categories but
+    /// not session ids, which would otherwise all stay in memory).
     pub fn parse(
         &self,
         rec: &csv::StringRecord,
         row: u64,
-        intern: &mut dyn FnMut(&str) -> Arc<str>,
+        intern: &mut dyn FnMut(&'static str, &str) -> Arc<str>,
     ) -> std::result::Result<KaggleRow, RowError> {
         let err = |field, reason, detail: String| RowError {
             row,
@@ -197,7 +199,7 @@ impl KaggleColumns {
                     } else if let Err(r) = check_text(v) {
                         Err(err(field, RejectReason::TooLongText, r))
                     } else {
-                        Ok(Some(intern(v)))
+                        Ok(Some(intern(field, v)))
                     }
                 }
             }
@@ -270,7 +272,7 @@ pub fn parse_kaggle_csv(text: &str) -> (Vec<Event>, Vec<RowError>) {
             return (events, errors);
         }
     };
-    let mut intern = |s: &str| -> Arc<str> { Arc::from(s) };
+    let mut intern = |_: &'static str, s: &str| -> Arc<str> { Arc::from(s) };
     for (i, rec) in rdr.records().enumerate() {
         let row = i as u64 + 1;
         match rec {

@@ -89,10 +89,13 @@ pub struct RowAt {
     pub row: u64,
 }
 
-/// Reads Kaggle-schema rows; interns repeated brand and category strings.
+/// Reads Kaggle-schema rows; interns repeated brand and category strings (and session ids,
+/// unless [`Reader::streaming`]).
 #[derive(Default)]
 pub struct Reader {
     strings: HashMap<Box<str>, Arc<str>>,
+    /// Session ids are not interned: a streaming reader must not remember every id it saw.
+    streaming: bool,
     pub tally: Tally,
 }
 
@@ -104,7 +107,16 @@ impl Reader {
         r
     }
 
-    fn intern(&mut self, s: &str) -> Arc<str> {
+    /// A reader for streaming (the scorer): memory does not grow with the sessions read.
+    pub fn streaming(mut self) -> Self {
+        self.streaming = true;
+        self
+    }
+
+    fn intern(&mut self, field: &'static str, s: &str) -> Arc<str> {
+        if self.streaming && field == "user_session" {
+            return Arc::from(s);
+        }
         if let Some(a) = self.strings.get(s) {
             return a.clone();
         }
@@ -180,7 +192,7 @@ impl Reader {
                 Ok(false) => break,
                 Ok(true) => {
                     self.tally.rows_read += 1;
-                    let mut intern = |s: &str| self.intern(s);
+                    let mut intern = |field: &'static str, s: &str| self.intern(field, s);
                     match cols.parse(&rec, row, &mut intern) {
                         Ok(r) => {
                             next = each(r, RowAt { file: index, row })?;
@@ -225,5 +237,52 @@ impl Reader {
         let rows = if next == Next::Stop { row } else { row - 1 };
         self.tally.files.push((name, rows));
         Ok(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 2,000 sessions of one brand: a streaming reader keeps the brand, not the 2,000 ids
+    /// (it once interned every session id, so the scorer's memory grew with the file).
+    #[test]
+    fn a_streaming_reader_does_not_keep_session_ids() {
+        let dir = std::env::temp_dir().join(format!("nextevent-rows-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("many-sessions.csv");
+        let mut text = String::from(
+            "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session\n",
+        );
+        for i in 0..2000 {
+            text.push_str(&format!(
+                "2020-01-01 10:{:02}:{:02} UTC,view,5809910,1,,grattol,5.24,{},s-{i}\n",
+                i / 60 % 60,
+                i % 60,
+                i + 1
+            ));
+        }
+        std::fs::write(&path, text).unwrap();
+        for (streaming, most) in [(true, 1), (false, 2001)] {
+            let mut r = Reader::default();
+            if streaming {
+                r = r.streaming();
+            }
+            let mut n = 0;
+            r.read(std::slice::from_ref(&path), None, &mut |_, _| {
+                n += 1;
+                Ok(Next::Continue)
+            })
+            .unwrap();
+            assert_eq!(n, 2000);
+            assert!(
+                r.strings.len() <= most,
+                "streaming {streaming}: {} strings kept",
+                r.strings.len()
+            );
+            if !streaming {
+                assert_eq!(r.strings.len(), 2001, "ingest shares every repeated string");
+            }
+        }
     }
 }

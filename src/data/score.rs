@@ -282,7 +282,8 @@ fn score_rows(
         Reader::keeping_rejects()
     } else {
         Reader::default()
-    };
+    }
+    .streaming();
     let mut s = Scorer::new(model, opts);
     let mut last_seen = i64::MIN;
     let mut at_row: Option<(usize, u64)> = None;
