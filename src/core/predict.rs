@@ -238,10 +238,7 @@ impl Predictor {
     pub fn predict(&self, events: &[Event]) -> Result<Prediction> {
         check_sequence(events)?;
         let (p, conv) = self.heads(&self.encode(&[events]), true)?;
-        Ok(Prediction {
-            conversion: conv.map(|v| v[0]),
-            ..Prediction::from_probabilities([p[0], p[1], p[2], p[3]])
-        })
+        Ok(predictions(&p, conv.as_deref()).remove(0))
     }
 
     /// Predicts for many sequences at once; the error names the failing sequence.
@@ -272,13 +269,7 @@ impl Predictor {
     /// Runs the model on an already encoded batch.
     pub fn run(&self, batch: &Batch) -> Result<Vec<Prediction>> {
         let (p, conv) = self.run_heads(batch)?;
-        Ok(p.chunks_exact(4)
-            .enumerate()
-            .map(|(i, c)| Prediction {
-                conversion: conv.as_ref().map(|v| v[i]),
-                ..Prediction::from_probabilities([c[0], c[1], c[2], c[3]])
-            })
-            .collect())
+        Ok(predictions(&p, conv.as_deref()))
     }
 
     /// Whether the model has the conversion head (a second output, `conversion` `[N, 1]`);
@@ -384,6 +375,17 @@ impl Predictor {
         };
         Ok((probs, conv))
     }
+}
+
+/// Flat `[n, 4]` probabilities and optional `[n]` conversions as predictions.
+fn predictions(p: &[f32], conv: Option<&[f32]>) -> Vec<Prediction> {
+    p.chunks_exact(4)
+        .enumerate()
+        .map(|(i, c)| Prediction {
+            conversion: conv.map(|v| v[i]),
+            ..Prediction::from_probabilities([c[0], c[1], c[2], c[3]])
+        })
+        .collect()
 }
 
 impl Predictor {

@@ -67,14 +67,7 @@ impl std::fmt::Display for IngestReport {
             self.duplicates
         )?;
         writeln!(f, "  rejected    {:>12}", self.rejected)?;
-        for (reason, r) in &self.rejected_by_reason {
-            writeln!(
-                f,
-                "    {reason:<32} {:>8}  e.g. {}",
-                r.count,
-                r.examples.join("; ")
-            )?;
-        }
+        crate::data::rows::write_rejects(f, &self.rejected_by_reason)?;
         writeln!(
             f,
             "sessions      {:>12}  ({} from rows without user_session, {} single-event)",

@@ -234,18 +234,8 @@ pub fn intent(
     let resamples = groups.resamples(rounds, seed);
     let all: Vec<usize> = (0..cuts.len()).collect();
     let iv = |preds: &[bool], theirs: bool| {
-        let mut v: Vec<f64> = resamples.iter().map(|r| score(preds, r, theirs)).collect();
-        v.sort_by(f64::total_cmp);
-        let q = |x: f64| {
-            v.get(((v.len().max(1) - 1) as f64 * x).round() as usize)
-                .copied()
-                .unwrap_or(f64::NAN)
-        };
-        Interval {
-            value: score(preds, &all, theirs),
-            low: q(0.025),
-            high: q(0.975),
-        }
+        let v = resamples.iter().map(|r| score(preds, r, theirs)).collect();
+        nearest_rank_interval(score(preds, &all, theirs), v)
     };
     Intent {
         title: title.into(),
@@ -352,22 +342,12 @@ pub fn conversion_figures(
         })
         .collect();
     let iv = |k: usize| {
-        let mut v: Vec<f64> = samples
+        let v = samples
             .iter()
             .map(|s| s[k])
             .filter(|x| x.is_finite())
             .collect();
-        v.sort_by(f64::total_cmp);
-        let q = |x: f64| {
-            v.get(((v.len().max(1) - 1) as f64 * x).round() as usize)
-                .copied()
-                .unwrap_or(f64::NAN)
-        };
-        Interval {
-            value: point[k],
-            low: q(0.025),
-            high: q(0.975),
-        }
+        nearest_rank_interval(point[k], v)
     };
     ConversionFigures {
         windows: known.len(),
@@ -473,6 +453,22 @@ impl Intent {
             let _ = writeln!(s, "| {} | {} | {} |", r.name, r.theirs, r.ours);
         }
         s
+    }
+}
+
+/// `value` with the 2.5 % and 97.5 % nearest-rank quantiles of its bootstrap samples (NaN
+/// when there are none).
+fn nearest_rank_interval(value: f64, mut v: Vec<f64>) -> Interval {
+    v.sort_by(f64::total_cmp);
+    let q = |x: f64| {
+        v.get(((v.len().max(1) - 1) as f64 * x).round() as usize)
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    Interval {
+        value,
+        low: q(0.025),
+        high: q(0.975),
     }
 }
 

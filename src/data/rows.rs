@@ -82,6 +82,23 @@ pub enum Next {
     Stop,
 }
 
+/// The rejected rows by reason, one line each with examples (in the ingest and score
+/// summaries).
+pub fn write_rejects(
+    f: &mut std::fmt::Formatter<'_>,
+    by_reason: &BTreeMap<&'static str, Rejects>,
+) -> std::fmt::Result {
+    for (reason, r) in by_reason {
+        writeln!(
+            f,
+            "    {reason:<32} {:>8}  e.g. {}",
+            r.count,
+            r.examples.join("; ")
+        )?;
+    }
+    Ok(())
+}
+
 /// Where a row came from: the file's index in the list and its 1-based data row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RowAt {

@@ -141,14 +141,7 @@ impl std::fmt::Display for ScoreSummary {
             self.duplicates
         )?;
         writeln!(f, "  rejected    {:>12}", self.tally.rejected)?;
-        for (reason, r) in &self.tally.rejected_by_reason {
-            writeln!(
-                f,
-                "    {reason:<32} {:>8}  e.g. {}",
-                r.count,
-                r.examples.join("; ")
-            )?;
-        }
+        crate::data::rows::write_rejects(f, &self.tally.rejected_by_reason)?;
         writeln!(
             f,
             "sessions      {:>12}  ({} reopened after being closed)",

@@ -432,17 +432,7 @@ mod tests {
             truth.kind[1][p] = [0.1, 0.5, 0.05, 0.35];
         }
         let mut seed = 99u64;
-        let mut draw = |w: &[f64]| {
-            let u = jitter(&mut seed);
-            let mut acc = 0.0;
-            for (i, x) in w.iter().enumerate() {
-                acc += x;
-                if u < acc {
-                    return i;
-                }
-            }
-            w.len() - 1
-        };
+        let mut draw = |w: &[f64]| crate::training::synth::pick(w, jitter(&mut seed));
         let mut sessions = Vec::new();
         for _ in 0..600 {
             let mut z = draw(&truth.init);

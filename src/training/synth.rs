@@ -392,7 +392,11 @@ impl BayesCounter {
 }
 
 fn draw(w: &[f64], rng: &mut StdRng) -> usize {
-    let u: f64 = rng.random();
+    pick(w, rng.random())
+}
+
+/// The index whose cumulative weight first exceeds `u` (in 0..1); the last one if none does.
+pub(crate) fn pick(w: &[f64], u: f64) -> usize {
     let mut acc = 0.0;
     for (i, x) in w.iter().enumerate() {
         acc += x;
