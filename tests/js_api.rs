@@ -278,7 +278,7 @@ fn a_session_observes_keeps_history_and_dispatches_its_events() {
     let opts = Object::new();
     Reflect::set(&opts, &"threshold".into(), &JsValue::from_f64(1.0)).unwrap();
     Reflect::set(&opts, &"target".into(), &target).unwrap();
-    let mut s = JsSession::new(opts.into()).unwrap();
+    let s = JsSession::new(opts.into()).unwrap();
     for t in 0..20 {
         let out = s
             .observe(ev(if t % 2 == 0 { "view" } else { "cart" }, t * 10))
@@ -417,4 +417,53 @@ fn encode_and_run_expose_the_model_inputs_and_check_them() {
         assert!(e.contains(want), "{e}");
     }
     assert_eq!(p.run(&f, &b).unwrap().to_vec(), probs, "still works");
+}
+
+#[wasm_bindgen_test]
+fn a_restored_session_predicts_as_the_original_and_refuses_tampered_snapshots() {
+    let none = json(r#"{"target":null}"#);
+    let a = JsSession::new(none.clone()).unwrap();
+    for (i, k) in ["view", "cart", "remove_from_cart", "view"]
+        .iter()
+        .enumerate()
+    {
+        a.observe(ev(k, i as u32 * 30)).unwrap();
+    }
+    let snap = a.snapshot().unwrap();
+    let b = JsSession::restore(JsValue::from_str(&snap), none.clone()).unwrap();
+    assert_eq!(b.observed(), 4);
+    assert_eq!(b.stage(), a.stage());
+    assert_eq!(b.at_risk(), a.at_risk());
+    let (oa, ob) = (
+        a.observe(ev("view", 200)).unwrap(),
+        b.observe(ev("view", 200)).unwrap(),
+    );
+    for k in ["view", "cart", "remove_from_cart", "purchase"] {
+        let (pa, pb) = (
+            get(&oa, &format!("probabilities.{k}")).as_f64().unwrap(),
+            get(&ob, &format!("probabilities.{k}")).as_f64().unwrap(),
+        );
+        assert!((pa - pb).abs() <= 1e-6, "{k}: {pa} vs {pb}");
+    }
+    assert_eq!(
+        get(&oa, "conversion").as_f64(),
+        get(&ob, "conversion").as_f64()
+    );
+
+    let refused = |s: JsValue| msg(JsSession::restore(s, none.clone()).err().expect("refused"));
+    assert!(refused(JsValue::from_f64(3.0)).contains("expected the string"));
+    assert!(refused("{not json".into()).contains("not a snapshot"));
+    assert!(refused("x".repeat(70_000).into()).contains("at most"));
+    let tampered = snap.replacen("\"view\"", "\"fly\"", 1);
+    assert!(refused(tampered.into()).starts_with("stored session"));
+    let v: serde_json::Value = serde_json::from_str(&snap).unwrap();
+    let mut neg = v.clone();
+    neg["events"][0]["price"] = serde_json::json!(-1.0);
+    assert!(refused(neg.to_string().into()).contains("price"));
+    let mut few = v.clone();
+    few["observed"] = serde_json::json!(1);
+    assert!(refused(few.to_string().into()).contains("observed"));
+    let mut back = v;
+    back["events"][3]["event_time"] = serde_json::json!("2019-10-01T09:00:00Z");
+    assert!(refused(back.to_string().into()).starts_with("stored session"));
 }

@@ -49,8 +49,25 @@ test('csp: the demo predicts, draws its bars and replays under the policy', asyn
   await clean(p);
 });
 
-test('csp: the example shop loads the embed package and predicts under the policy', async () => {
+test('csp: the multi-page shop (GA4 dataLayer) observes a product view on load and keeps the visit under the policy', async () => {
   const p = await open('shop/');
+  const { page } = p;
+  await page.locator('#status[data-ready=true]').waitFor();
+  await page.locator('.card a').first().click();
+  await page.locator('#probs .prob').first().waitFor();
+  await page.locator('#add').click();
+  await page.locator('#cart-link').click();
+  await page.locator('#status[data-ready=true]').waitFor();
+  await page.waitForFunction(() => document.querySelector('next-event-predictor').history.length === 2);
+  await page.locator('#to-checkout').click();
+  await page.locator('#place').click();
+  await page.waitForURL(/confirmation/);
+  await page.waitForFunction(() => document.querySelector('next-event-predictor').history.at(-1)?.event_type === 'purchase');
+  await clean(p);
+});
+
+test('csp: the example shop loads the embed package and predicts under the policy', async () => {
+  const p = await open('shop/clicks.html');
   const { page } = p;
   await page.locator('#status[data-ready=true]').waitFor();
   await page.locator('.card').first().locator('button.view').click();

@@ -17,7 +17,7 @@ after(async () => { await browser?.close(); server?.stop(); });
 
 test('memory: 100,000 predictions grow wasm memory and the JS heap by less than 1 MB', async () => {
   const page = await browser.newPage();
-  await page.goto(`${server.url}shop/`);
+  await page.goto(`${server.url}shop/clicks.html`);
   const figures = await page.evaluate(async () => {
     const m = await import('/embed/nextevent.js');
     const wasm = await m.default();

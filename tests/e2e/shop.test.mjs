@@ -14,7 +14,7 @@ async function openShop(width = 1280) {
   const requests = recordRequests(page);
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`${ctx.server.url}shop/`);
+  await page.goto(`${ctx.server.url}shop/clicks.html`);
   await page.locator('#status[data-ready=true]').waitFor();
   await page.evaluate(() => {
     window.__ev = [];
@@ -103,7 +103,7 @@ test('shop: a buying path is never flagged once it buys; an abandoning path rais
   const fav = risks[0].detail.favouriteBrand;
   assert.ok(fav, 'a favourite brand');
   assert.match(await offer.innerText(), new RegExp(fav, 'i'));
-  await page.screenshot({ path: `${shots}/shop-desktop.png`, fullPage: true });
+  await page.screenshot({ path: `${shots}/shop-clicks.png`, fullPage: true });
 
   // Cost of one observe() in this Chromium: a fresh Session without DOM listeners.
   const cost = await page.evaluate(async () => {

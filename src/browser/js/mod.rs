@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::core::event::Event;
-use crate::core::live::LiveSession;
+use crate::core::live::{LiveSession, Snapshot};
 use crate::core::outlook::{check_threshold, Outlook};
 use crate::core::predict::Predictor;
 use convert::{describe, event_from_js, events_from_js, js_err, option, threshold_option, to_js};
@@ -176,7 +176,11 @@ fn model_info(p: &Predictor) -> Result<JsValue, JsError> {
 #[wasm_bindgen(js_name = Session)]
 pub struct JsSession {
     predictor: Predictor,
-    inner: LiveSession,
+    /// Behind a `RefCell` and every method on `&self`: a `nextevent:*` listener may read the
+    /// session (or observe again) while `observe` is dispatching — wasm-bindgen's own borrow
+    /// of a `&mut self` method would make that a "recursive use" error. Dispatch happens after
+    /// this borrow is released.
+    inner: std::cell::RefCell<LiveSession>,
     target: Option<web_sys::EventTarget>,
 }
 
@@ -209,48 +213,76 @@ impl JsSession {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "SessionOptions")] options: JsValue,
     ) -> Result<JsSession, JsError> {
-        let predictor = shared()?;
-        let threshold = threshold_option(&options)?;
-        let t = option(&options, "target");
-        let target = if t.is_null() {
-            None
-        } else if t.is_undefined() {
-            web_sys::window().map(Into::into)
-        } else {
-            Some(t.dyn_into::<web_sys::EventTarget>().map_err(|t| {
-                JsError::new(&format!(
-                    "options.target must be an EventTarget (an element, document or window) or null, got {}",
-                    describe(&t)
-                ))
-            })?)
-        };
         Ok(JsSession {
-            predictor,
-            inner: LiveSession::new(threshold),
-            target,
+            predictor: shared()?,
+            inner: LiveSession::new(threshold_option(&options)?).into(),
+            target: target_option(&options)?,
         })
+    }
+
+    /// A session restored from [`Self::snapshot`]'s string (kept by the page across a
+    /// navigation), with `options` as for the constructor. The string is checked like any
+    /// input — a corrupt or tampered snapshot throws an `Error` naming what is wrong, never
+    /// a partial session — and the risk state comes back with it, so the next event after a
+    /// navigation is not a new crossing. Restoring dispatches nothing.
+    pub fn restore(
+        snapshot: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "SessionOptions")] options: JsValue,
+    ) -> Result<JsSession, JsError> {
+        let text = snapshot.as_string().ok_or_else(|| {
+            JsError::new(&format!(
+                "stored session: expected the string from snapshot(), got {}",
+                describe(&snapshot)
+            ))
+        })?;
+        if text.len() > MAX_SNAPSHOT_BYTES {
+            return Err(JsError::new(&format!(
+                "stored session: {} bytes; a snapshot is at most {MAX_SNAPSHOT_BYTES}",
+                text.len()
+            )));
+        }
+        let snap: Snapshot = serde_json::from_str(&text)
+            .map_err(|e| JsError::new(&format!("stored session: not a snapshot: {e}")))?;
+        let inner = LiveSession::restore(snap, threshold_option(&options)?)
+            .map_err(|e| JsError::new(&format!("stored session: {e}")))?;
+        Ok(JsSession {
+            predictor: shared()?,
+            inner: inner.into(),
+            target: target_option(&options)?,
+        })
+    }
+
+    /// The session (its kept events, visit stage and risk state) as a JSON string for
+    /// `sessionStorage` or `localStorage`; [`Self::restore`] reads it back.
+    pub fn snapshot(&self) -> Result<String, JsError> {
+        serde_json::to_string(&self.inner.borrow().snapshot())
+            .map_err(|e| JsError::new(&format!("internal: could not write the snapshot: {e}")))
     }
 
     /// Adds one event, predicts, dispatches the events, and returns the outlook. An invalid
     /// event throws and leaves the session unchanged.
     #[wasm_bindgen(unchecked_return_type = "Outlook")]
     pub fn observe(
-        &mut self,
+        &self,
         #[wasm_bindgen(unchecked_param_type = "ShopEvent")] event: JsValue,
     ) -> Result<JsValue, JsError> {
-        let e = event_from_js(self.inner.observed(), &event).map_err(js_err)?;
-        let obs = self.inner.observe(&self.predictor, e).map_err(js_err)?;
-        let result = to_js(&obs.outlook)?;
-        if let Some(target) = &self.target {
-            let last = self
-                .inner
+        let (obs, observed, last) = {
+            let mut inner = self.inner.borrow_mut();
+            let e = event_from_js(inner.observed(), &event).map_err(js_err)?;
+            let obs = inner.observe(&self.predictor, e).map_err(js_err)?;
+            let last = inner
                 .history()
                 .last()
+                .cloned()
                 .expect("an event was just added");
+            (obs, inner.observed(), last)
+        };
+        let result = to_js(&obs.outlook)?;
+        if let Some(target) = &self.target {
             let detail = to_js(&PredictionDetail {
                 outlook: &obs.outlook,
-                observed: self.inner.observed(),
-                event: last,
+                observed,
+                event: &last,
             })?;
             dispatch(target, "nextevent:prediction", &detail)?;
             if obs.entered_risk {
@@ -272,32 +304,33 @@ impl JsSession {
     /// The kept events (the last 16), oldest first, as plain objects with ISO times.
     #[wasm_bindgen(getter, unchecked_return_type = "ShopEvent[]")]
     pub fn history(&self) -> Result<JsValue, JsError> {
-        to_js(&self.inner.history().collect::<Vec<_>>())
+        to_js(&self.inner.borrow().history().collect::<Vec<_>>())
     }
 
     /// Events observed since creation or `clear()`.
     #[wasm_bindgen(getter)]
     pub fn observed(&self) -> usize {
-        self.inner.observed()
+        self.inner.borrow().observed()
     }
 
     /// Whether the last prediction was below the threshold.
     #[wasm_bindgen(getter, js_name = atRisk)]
     pub fn at_risk(&self) -> bool {
-        self.inner.at_risk()
+        self.inner.borrow().at_risk()
     }
 
     /// The threshold set for every stage, or `undefined` (the model's per-stage defaults).
     #[wasm_bindgen(getter)]
     pub fn threshold(&self) -> Option<f32> {
-        self.inner.threshold()
+        self.inner.borrow().threshold()
     }
 
     /// Sets one churn threshold (0 to 1) for every stage (`null`: the model's per-stage
     /// defaults); the next observed event is compared against it.
     #[wasm_bindgen(js_name = setThreshold)]
-    pub fn set_threshold(&mut self, t: Option<f64>) -> Result<(), JsError> {
+    pub fn set_threshold(&self, t: Option<f64>) -> Result<(), JsError> {
         self.inner
+            .borrow_mut()
             .set_threshold(t.map(check_threshold).transpose().map_err(js_err)?);
         Ok(())
     }
@@ -305,12 +338,33 @@ impl JsSession {
     /// The visit's stage: `browsing`, `cart`, `cart_emptied` or `purchased`.
     #[wasm_bindgen(getter)]
     pub fn stage(&self) -> String {
-        self.inner.visit().stage().as_str().to_string()
+        self.inner.borrow().visit().stage().as_str().to_string()
     }
 
     /// Forgets the events and the risk state.
-    pub fn clear(&mut self) {
-        self.inner.clear();
+    pub fn clear(&self) {
+        self.inner.borrow_mut().clear();
+    }
+}
+
+/// The longest snapshot string `Session.restore` reads: a window of events with long brand
+/// and category strings fits in a few KiB; anything far larger was not written by us.
+const MAX_SNAPSHOT_BYTES: usize = 64 * 1024;
+
+/// `options.target`: where events are dispatched (default `window`; `null`: nowhere).
+fn target_option(options: &JsValue) -> Result<Option<web_sys::EventTarget>, JsError> {
+    let t = option(options, "target");
+    if t.is_null() {
+        Ok(None)
+    } else if t.is_undefined() {
+        Ok(web_sys::window().map(Into::into))
+    } else {
+        Ok(Some(t.dyn_into::<web_sys::EventTarget>().map_err(|t| {
+            JsError::new(&format!(
+                "options.target must be an EventTarget (an element, document or window) or null, got {}",
+                describe(&t)
+            ))
+        })?))
     }
 }
 

@@ -58,9 +58,21 @@ export interface PredictionDetail extends Outlook { observed: number; event: Sho
 /** `detail` of `nextevent:churn-risk`, fired when the visit falls below its threshold (once per crossing; it re-arms when it rises above again). */
 export interface ChurnRiskDetail { conversion: number | null; purchase: number; threshold: number | null; stage: Stage; riskBasis: RiskBasis; favouriteBrand: string | null; outlook: Outlook }
 /** `detail` of the element's `nextevent:ready`. */
-export interface ReadyDetail { threshold: number | null }
-/** `detail` of the element's `nextevent:error`: why an event (or the model) was rejected. */
-export interface ErrorDetail { message: string }
+export interface ReadyDetail {
+  threshold: number | null;
+  /** Events of this visit restored from storage (0: a new visit). */
+  restored: number;
+  /** Whether a stored visit was older than the 30-minute gap and started over. */
+  expired: boolean;
+  atRisk: boolean;
+  stage: 'browsing' | 'cart' | 'cart_emptied' | 'purchased';
+}
+/** `detail` of the element's `nextevent:error`: why an event, a push, the stored visit or the model was rejected. */
+export interface ErrorDetail {
+  message: string;
+  /** What was rejected: an observed event, a source's push or call, the stored visit, … */
+  source: 'event' | 'dataLayer' | 'segment' | 'clicks' | 'storage' | 'queue' | 'attribute' | 'model';
+}
 export interface ModelInfo {
   name: string; architecture: string; trained_on: string; weights: string; parameters: number;
   test_metrics: [string, number][]; baselines: [string, number, number][]; churn_threshold: number;

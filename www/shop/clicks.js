@@ -1,4 +1,4 @@
-// The example shop's own code: renders product cards with data-nextevent-* buttons (the
+// The one-page example shop (clicks.html): product cards with data-nextevent-* buttons (the
 // element observes the clicks) and reacts to the element's events. No bundler, no framework.
 const kinds = [['view', 'View'], ['cart', 'Add to cart'], ['remove_from_cart', 'Remove'], ['purchase', 'Buy']];
 const el = document.querySelector('next-event-predictor');
@@ -74,7 +74,7 @@ window.addEventListener('nextevent:churn-risk', (e) => {
   offer.hidden = false;
 });
 document.getElementById('reset').addEventListener('click', () => {
-  el.session?.clear();
+  el.clear();
   offer.hidden = true;
   document.getElementById('log').replaceChildren();
   document.getElementById('probs').replaceChildren();
