@@ -224,9 +224,14 @@ test('visit: dataLayer — pushes before and after load, gtag-style arguments, s
     dataLayer.push({ ecommerce: null });
     gtag('event', 'add_to_cart', { items: [{ item_id: 'SKU_12345', item_brand: 'Lumen', price: 11.99, quantity: 3 }] });
     dataLayer.push({ event: 'select_promotion' });
+    dataLayer.push({ event: 'add_to_cart', ecommerce: { items: [{ item_id: 'Z', price: NaN }] } }); // malformed, before load
   `;
   const body = `
     const el = document.querySelector('next-event-predictor');
+    // The page's own listener, attached after the element module ran: it still hears the
+    // error of the malformed push made before the script loaded.
+    window.__pageErrors = [];
+    addEventListener('nextevent:error', (e) => window.__pageErrors.push(e.detail.message));
     // A tag manager that installs its wrapper after nextevent (and chains, as GTM's does).
     { const prev = dataLayer.push; dataLayer.push = function () { window.__gtm++; return prev.apply(dataLayer, arguments); }; }
     el.addEventListener('nextevent:ready', () => {
@@ -254,12 +259,14 @@ test('visit: dataLayer — pushes before and after load, gtag-style arguments, s
     assert.equal(r.product_id, 5802432, 'numeric ids are used as they are');
     const stats = await s.el(() => document.querySelector('next-event-predictor').stats);
     assert.deepEqual(stats.ignored, { select_promotion: 1, page_view: 1 });
-    assert.equal(stats.rejected, 2);
+    assert.equal(stats.rejected, 3);
     assert.equal(stats.duplicates, 1);
     assert.equal(stats.observed, 5);
     const errs = s.log.filter((x) => x.type === 'nextevent:error').map((x) => x.detail.message);
-    assert.deepEqual(errs, ['dataLayer add_to_cart: no ecommerce.items', 'dataLayer add_to_cart items[0].price: "eleven" is not a number']);
-    assert.equal(await s.el(() => window.__gtm), 4 + 6 * 2, 'both tag managers saw every push made through them');
+    const want = ['dataLayer add_to_cart items[0].price: NaN is not a number', 'dataLayer add_to_cart: no ecommerce.items', 'dataLayer add_to_cart items[0].price: "eleven" is not a number'];
+    assert.deepEqual(errs, want);
+    assert.deepEqual(await s.el(() => window.__pageErrors), want, 'the page hears errors from before it listened');
+    assert.equal(await s.el(() => window.__gtm), 5 + 6 * 2, 'both tag managers saw every push made through them');
     assert.deepEqual(s.errors, [], 'frozen pushes were not mutated');
   } finally { await s.context.close(); s.server.stop(); }
 });

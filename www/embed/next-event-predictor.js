@@ -57,7 +57,7 @@ export function productIdOf(itemId) {
 /** A price as shops send it (a number or a numeric string) or an error naming the field. */
 function priceOf(v, where) {
   const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isFinite(n)) throw new Error(`${where}.price: ${JSON.stringify(v) ?? String(v)} is not a number`);
+  if (typeof n !== 'number' || !Number.isFinite(n)) throw new Error(`${where}.price: ${typeof v === 'string' ? JSON.stringify(v) : String(v)} is not a number`);
   return n;
 }
 
@@ -211,8 +211,10 @@ export class NextEventPredictor extends HTMLElement {
         bubbles: true, composed: true,
         detail: { threshold: this.#session.threshold ?? null, restored: this.stats.restored, expired: this.stats.expired, atRisk: this.#session.atRisk, stage: this.#session.stage },
       }));
+      this.#releaseErrors();
       this.#drain();
     } catch (err) {
+      this.#releaseErrors();
       this.#fail(err, 'model');
     }
   }
@@ -411,8 +413,23 @@ export class NextEventPredictor extends HTMLElement {
     });
   }
 
+  /**
+   * Reports a rejection as nextevent:error. Before nextevent:ready (a malformed push made
+   * before the script loaded, a discarded stored visit) the page's own listeners may not be
+   * attached yet — its module runs after this one — so those wait and follow ready.
+   */
   #fail(err, source) {
-    this.dispatchEvent(new CustomEvent('nextevent:error', { bubbles: true, composed: true, detail: { message: String(err?.message ?? err), source } }));
+    const detail = { message: String(err?.message ?? err), source };
+    if (this.#held) this.#held.push(detail); else this.#dispatchError(detail);
+  }
+  #held = [];
+  #releaseErrors() {
+    const held = this.#held ?? [];
+    this.#held = null;
+    for (const d of held) this.#dispatchError(d);
+  }
+  #dispatchError(detail) {
+    this.dispatchEvent(new CustomEvent('nextevent:error', { bubbles: true, composed: true, detail }));
   }
 }
 
