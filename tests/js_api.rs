@@ -15,6 +15,8 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+mod common;
+
 fn json(s: &str) -> JsValue {
     JSON::parse(s).expect("test JSON")
 }
@@ -466,4 +468,65 @@ fn a_restored_session_predicts_as_the_original_and_refuses_tampered_snapshots() 
     let mut back = v;
     back["events"][3]["event_time"] = serde_json::json!("2019-10-01T09:00:00Z");
     assert!(refused(back.to_string().into()).starts_with("stored session"));
+}
+
+#[wasm_bindgen_test]
+fn a_model_given_as_bytes_predicts_as_the_embedded_one_and_every_bad_model_is_refused() {
+    let shipped = include_bytes!("../models/nextevent.onnx");
+    let with_model = |bytes: &[u8], extra: &str| {
+        let o = json(&format!(r#"{{"target":null{extra}}}"#));
+        Reflect::set(&o, &"model".into(), &js_sys::Uint8Array::from(bytes)).unwrap();
+        o
+    };
+    let embedded = JsSession::new(json(r#"{"target":null}"#)).unwrap();
+    let own = JsSession::new(with_model(shipped, "")).unwrap();
+    assert_eq!(
+        get(&own.info().unwrap(), "name").as_string(),
+        get(&embedded.info().unwrap(), "name").as_string()
+    );
+    for (i, k) in ["view", "cart", "view"].iter().enumerate() {
+        let (a, b) = (
+            embedded.observe(ev(k, i as u32 * 20)).unwrap(),
+            own.observe(ev(k, i as u32 * 20)).unwrap(),
+        );
+        for c in ["view", "cart", "remove_from_cart", "purchase"] {
+            let (pa, pb) = (
+                get(&a, &format!("probabilities.{c}")).as_f64().unwrap(),
+                get(&b, &format!("probabilities.{c}")).as_f64().unwrap(),
+            );
+            assert!((pa - pb).abs() <= 1e-6, "{c}: {pa} vs {pb}");
+        }
+    }
+    // The same bytes as an ArrayBuffer, for a Predictor, with a threshold.
+    let o = json(r#"{"threshold":0.3}"#);
+    Reflect::set(
+        &o,
+        &"model".into(),
+        &js_sys::Uint8Array::from(&shipped[..]).buffer(),
+    )
+    .unwrap();
+    let p = JsPredictor::new(o).unwrap();
+    assert_eq!(p.threshold(), Some(0.3));
+
+    for (name, bytes, want) in common::bad_models() {
+        let e = msg(JsSession::new(with_model(&bytes, ""))
+            .err()
+            .unwrap_or_else(|| panic!("{name}: accepted")));
+        assert!(
+            e.starts_with("model was not loaded: ") && e.contains(want),
+            "{name}: {e}"
+        );
+        let e = msg(JsPredictor::new(with_model(&bytes, ""))
+            .err()
+            .unwrap_or_else(|| panic!("{name}: accepted")));
+        assert!(e.contains(want), "{name}: {e}");
+    }
+    let wrong = json(r#"{"model":"/models/shop.onnx"}"#);
+    let e = msg(JsSession::new(wrong).err().expect("a URL is not bytes"));
+    assert!(
+        e.contains("options.model must be the bytes") && e.contains("string"),
+        "{e}"
+    );
+    // The embedded session kept working throughout.
+    assert!(embedded.observe(ev("cart", 100)).is_ok());
 }

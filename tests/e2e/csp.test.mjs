@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { serve, launch, recordRequests, root } from './serve.mjs';
 
-const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'";
+const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'";
 let server;
 let browser;
 before(async () => {
@@ -63,6 +63,8 @@ test('csp: the multi-page shop (GA4 dataLayer) observes a product view on load a
   await page.locator('#place').click();
   await page.waitForURL(/confirmation/);
   await page.waitForFunction(() => document.querySelector('next-event-predictor').history.at(-1)?.event_type === 'purchase');
+  // The model ran in its module worker, whose script got the same policy header.
+  assert.equal(await page.evaluate(() => document.querySelector('next-event-predictor').stats.engine), 'worker');
   await clean(p);
 });
 

@@ -154,3 +154,36 @@ test('pasted Kaggle CSV rows load; bad lines are listed with their reasons', asy
   await page.screenshot({ path: `${shots}/demo-phone.png`, fullPage: true });
   await page.close();
 });
+
+test('what a visitor reads first is static HTML: painted without the wasm, and the app takes over without a layout shift', async () => {
+  // Without the wasm (blocked): the title, tagline, what the page does and the examples' names.
+  const bare = await ctx.browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await bare.route('**/*.wasm', (r) => r.abort());
+  await bare.goto(ctx.server.url);
+  assert.equal(await bare.locator('header h1').innerText(), 'nextevent');
+  assert.match(await bare.locator('header .tagline').innerText(), /next action in your browser/);
+  assert.match(await bare.locator('#about').innerText(), /probabilities .*churn risk/s);
+  const names = await bare.$$eval('#about .example-name', (s) => s.map((x) => x.textContent));
+  assert.equal(names.length, 4);
+  await bare.close();
+
+  // With it: every example named statically is a button of the app; the layout shifts of the
+  // whole load, until the first prediction is drawn, stay below Core Web Vitals' "good" 0.1.
+  const page = await ctx.browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.addInitScript(() => {
+    window.__cls = 0;
+    window.__shifts = [];
+    new PerformanceObserver((l) => {
+      for (const e of l.getEntries()) if (!e.hadRecentInput) { window.__cls += e.value; window.__shifts.push({ value: e.value, nodes: e.sources.map((s) => s.node?.nodeName + (s.node?.id ? `#${s.node.id}` : '')) }); }
+    }).observe({ type: 'layout-shift', buffered: true });
+  });
+  await page.goto(ctx.server.url);
+  await probabilities(page);
+  await new Promise((r) => setTimeout(r, 500));
+  for (const n of names) assert.ok(await page.getByRole('button', { name: n, exact: true }).count() === 1, `an example button named ${n}`);
+  const { cls, shifts } = await page.evaluate(() => ({ cls: window.__cls, shifts: window.__shifts }));
+  console.log('demo load: cumulative layout shift', cls.toFixed(4), JSON.stringify(shifts));
+  assert.ok(cls < 0.1, `CLS ${cls}: ${JSON.stringify(shifts)}`);
+  assert.equal(await page.locator('header h1').count(), 1, 'one title: the app does not render a second header');
+  await page.close();
+});

@@ -107,7 +107,8 @@ test('shop: a buying path is never flagged once it buys; an abandoning path rais
 
   // Cost of one observe() in this Chromium: a fresh Session without DOM listeners.
   const cost = await page.evaluate(async () => {
-    const { Session } = await import('/embed/next-event-predictor.js');
+    const { Session, ready } = await import('/embed/next-event-predictor.js');
+    await ready(); // the element's model is in its worker; this page's thread loads its own
     const out = {};
     for (const [name, target] of [['no target', null], ['EventTarget, no listeners', new EventTarget()]]) {
       const s = new Session({ target });
@@ -142,7 +143,7 @@ test('the README embed snippet works pasted into a blank page', async () => {
   try {
     await page.goto(blank.url);
     await page.waitForFunction(() => customElements.get('next-event-predictor'));
-    await page.waitForFunction(() => document.querySelector('next-event-predictor')?.session);
+    await page.waitForFunction(() => document.querySelector('next-event-predictor')?.readyState === 'ready');
     await page.locator('button[data-nextevent-type]').first().click();
     const deadline = Date.now() + 15_000;
     const done = () => logs.some((l) => l.startsWith('API outlook:')) && logs.some((l) => l.startsWith('next event:'));
@@ -155,4 +156,25 @@ test('the README embed snippet works pasted into a blank page', async () => {
     await page.close();
     blank.stop();
   }
+});
+
+test('the shop\'s product page does not move while it loads, predicts and shows the offer (phone width)', async () => {
+  const page = await ctx.browser.newPage({ viewport: { width: 412, height: 823 } });
+  await page.addInitScript(() => {
+    window.__cls = 0;
+    window.__shifts = [];
+    new PerformanceObserver((l) => {
+      for (const e of l.getEntries()) if (!e.hadRecentInput) { window.__cls += e.value; window.__shifts.push({ value: e.value, nodes: e.sources.map((s) => s.node?.nodeName + (s.node?.id ? `#${s.node.id}` : '')) }); }
+    }).observe({ type: 'layout-shift', buffered: true });
+  });
+  const products = JSON.parse(readFileSync(`${root}dist/shop/products.json`, 'utf8'));
+  await page.goto(`${ctx.server.url}shop/product.html?id=${products[0].product_id}`);
+  await page.locator('#probs .prob').first().waitFor();
+  // The offer, when the shop shows it, floats over the page.
+  await page.evaluate(() => { const o = document.getElementById('offer'); o.textContent = 'Still deciding?'; o.hidden = false; });
+  await new Promise((r) => setTimeout(r, 300));
+  const { cls, shifts } = await page.evaluate(() => ({ cls: window.__cls, shifts: window.__shifts }));
+  console.log('shop product page: cumulative layout shift', cls.toFixed(4), JSON.stringify(shifts));
+  assert.ok(cls < 0.1, `CLS ${cls}: ${JSON.stringify(shifts)}`);
+  await page.close();
 });

@@ -118,7 +118,8 @@ test('visit: a shopper walks ten pages; the history spans them, equals a one-pag
 
   // The same events replayed in one Session on one page give the same outlooks.
   const replay = await page.evaluate(async (events) => {
-    const { Session } = await import('/embed/next-event-predictor.js');
+    const { Session, ready } = await import('/embed/next-event-predictor.js');
+    await ready(); // the element's model is in its worker; this page's thread loads its own
     const one = new Session({ target: null });
     return events.map((ev) => one.observe(ev));
   }, history.map(({ item_id, quantity, source, transaction, ...ev }) => ev));
@@ -206,6 +207,8 @@ async function blank(head, body, attrs) {
   const s = await shopper();
   await s.page.goto(server.url);
   await s.page.waitForFunction(() => window.__done === true, null, { timeout: 20_000 });
+  // Observing is asynchronous (the model is in a worker): wait until what was pushed is predicted.
+  await s.page.evaluate(() => document.querySelector('next-event-predictor').sessionState());
   return { ...s, server, el: (f) => s.page.evaluate(f) };
 }
 

@@ -15,13 +15,24 @@
 // STORAGE_KEY and restored on the next page; `consent="pending"` keeps nothing until the
 // page sets "granted" (or drops everything on "denied"). Sources attach when the element is
 // defined, before the model loads; what arrives meanwhile is queued in order.
+// The model runs in a module Web Worker (nextevent-worker.js), off the page's main thread; where
+// module workers are unavailable it runs on the page's thread (the same code,
+// nextevent-engine.js). It loads after the page's `load` event, when the browser is idle
+// (`loading="lazy"`, the default; `loading="eager"` starts at once). `model="/models/shop.onnx"`
+// runs the shop's own exported model instead of the embedded one (same origin, at most
+// MAX_MODEL_FETCH_BYTES, refused with the reason if its spec or graph is not one nextevent
+// wrote: the embedded model is kept). A trap in the worker (a WebAssembly.RuntimeError) is
+// contained: the worker is replaced by a fresh one with the embedded model and the visit as it
+// was before the event that trapped, at most MAX_RESTARTS times.
 // The element dispatches `nextevent:prediction` and `nextevent:churn-risk` (they bubble to
 // window), `nextevent:ready` once the model is loaded (and the visit restored) and
-// `nextevent:error` for rejected input, a discarded stored visit or a malformed push.
+// `nextevent:error` for rejected input, a discarded stored visit, a malformed push, a refused
+// model or a trap.
 import init, { Session, Predictor, modelInfo } from './nextevent.js';
+import { createHandler } from './nextevent-engine.js';
 
 let loading;
-/** Loads the wasm module and the model once per page; resolves when both are ready. */
+/** Loads the wasm module and the model once per page on this thread (for `Session` and `Predictor` used directly; the element does not need it); resolves when both are ready. */
 export function ready() {
   loading ??= init().then(() => { modelInfo(); });
   return loading;
@@ -36,6 +47,10 @@ export const SESSION_GAP_MS = 30 * 60 * 1000;
 const MAX_TRANSACTIONS = 50;
 /** Events queued before the model is ready or while consent is pending. */
 const MAX_QUEUE = 1000;
+/** The largest `model="…"` file fetched. */
+export const MAX_MODEL_FETCH_BYTES = 8 * 1024 * 1024;
+/** Fresh workers started after traps before the element stops predicting for this page. */
+export const MAX_RESTARTS = 3;
 const KINDS = new Set(['view', 'cart', 'remove_from_cart', 'purchase']);
 const GA4 = { view_item: 'view', add_to_cart: 'cart', remove_from_cart: 'remove_from_cart', purchase: 'purchase' };
 const SEGMENT = { 'Product Viewed': 'view', 'Product Added': 'cart', 'Product Removed': 'remove_from_cart', 'Order Completed': 'purchase' };
@@ -137,49 +152,171 @@ export function readSegmentTrack(name, props, now = Date.now()) {
   return { events: [fromSegmentProduct(kind, props, where, now)], transaction: null };
 }
 
-/** The stored visit, checked field by field: returns { session, meta, transactions } or throws. */
-function parseStored(raw, options) {
+/** The stored visit's record, checked field by field (the session string is checked by Session.restore): { session, meta, transactions } or throws. */
+function parseStored(raw) {
   const rec = JSON.parse(raw);
   if (!rec || typeof rec !== 'object' || rec.v !== 1) throw new Error('not a version-1 record');
   if (typeof rec.session !== 'string') throw new Error('no session');
-  const session = Session.restore(rec.session, options);
-  const n = session.history.length;
-  if (!Array.isArray(rec.meta) || rec.meta.length !== n) throw new Error(`meta does not match the ${n} kept events`);
+  if (!Array.isArray(rec.meta)) throw new Error('no meta');
   for (const m of rec.meta) {
     if (m !== null && (typeof m !== 'object' || typeof m.item_id !== 'string' || m.item_id.length > 200 || !Number.isFinite(m.quantity))) throw new Error('malformed meta entry');
   }
   if (!Array.isArray(rec.transactions) || rec.transactions.length > MAX_TRANSACTIONS || !rec.transactions.every((t) => typeof t === 'string' && t.length <= 200)) throw new Error('malformed transactions');
-  return { session, meta: rec.meta, transactions: rec.transactions };
+  return { session: rec.session, meta: rec.meta, transactions: rec.transactions };
+}
+
+/** A request the engine could not answer because its wasm instance died (or its worker never started). */
+class Trap extends Error {
+  constructor(message, startup = false) { super(message); this.name = 'Trap'; this.startup = startup; }
+}
+
+/** The model in a module worker: requests by message, replies matched by id. */
+class WorkerEngine {
+  kind = 'worker';
+  #worker;
+  #pending = new Map();
+  #next = 1;
+  #listening = false;
+  #dead = null;
+  constructor(worker) {
+    this.#worker = worker;
+    worker.addEventListener('message', (e) => {
+      const { id, reply, error, trap } = e.data ?? {};
+      if (id === 0) { this.#listening = true; return; }
+      const p = this.#pending.get(id);
+      if (!p) return;
+      this.#pending.delete(id);
+      if (trap !== undefined) this.#die(new Trap(trap));
+      if (trap !== undefined) p.reject(this.#dead); else if (error !== undefined) p.reject(new Error(error)); else p.resolve(reply);
+    });
+    // A worker script that cannot load (blocked, not found, no module support after all) or
+    // an uncaught error inside it: every pending request fails.
+    worker.addEventListener('error', (e) => {
+      e.preventDefault?.();
+      this.#die(new Trap(`the worker failed: ${e.message || 'its script did not load'}`, !this.#listening));
+    });
+  }
+  #die(err) {
+    this.#dead ??= err;
+    for (const p of this.#pending.values()) p.reject(this.#dead);
+    this.#pending.clear();
+  }
+  request(msg) {
+    if (this.#dead) return Promise.reject(this.#dead);
+    const id = this.#next++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.postMessage({ id, ...msg });
+    });
+  }
+  stop() { this.#worker.terminate(); this.#die(new Trap('the worker was stopped')); }
+}
+
+/** The same engine on the page's thread, where module workers are unavailable. */
+class InlineEngine {
+  kind = 'main-thread';
+  #handle = createHandler();
+  async request(msg) {
+    try {
+      return await this.#handle(structuredClone(msg));
+    } catch (err) {
+      if (err instanceof WebAssembly.RuntimeError) throw new Trap(`${err.name}: ${err.message}`);
+      throw err;
+    }
+  }
+  stop() {}
+}
+
+const WORKER_URL = new URL('./nextevent-worker.js', import.meta.url);
+
+/**
+ * A module worker, or null where the browser has none: a browser reads `type` from the
+ * options only if it supports module workers (older Firefox ignores it and would start a
+ * classic worker that cannot `import`), so that read is the test.
+ */
+function moduleWorker() {
+  if (typeof Worker !== 'function') return null;
+  let supported = false;
+  const options = { get type() { supported = true; return 'module'; } };
+  let w;
+  try { w = new Worker(WORKER_URL, options); } catch { return null; }
+  if (!supported) { w.terminate(); return null; }
+  return w;
+}
+
+/** The bytes of the shop's own model (`model="…"`): same origin only, size-capped. */
+async function fetchModel(attr) {
+  const url = new URL(attr, document.baseURI);
+  if (url.origin !== location.origin) throw new Error(`it is not on this page's origin (${location.origin}); models are fetched from the shop's own server only`);
+  const res = await fetch(url, { credentials: 'same-origin' });
+  if (!res.ok) throw new Error(`the server answered HTTP ${res.status}`);
+  const declared = Number(res.headers.get('content-length'));
+  if (declared > MAX_MODEL_FETCH_BYTES) throw new Error(`${declared} bytes; the limit is ${MAX_MODEL_FETCH_BYTES}`);
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  if (bytes.length > MAX_MODEL_FETCH_BYTES) throw new Error(`${bytes.length} bytes; the limit is ${MAX_MODEL_FETCH_BYTES}`);
+  return bytes;
+}
+
+/** Resolves after the page's load event, once the browser is idle (at most 2 s later). */
+function afterPage() {
+  const loaded = document.readyState === 'complete' ? Promise.resolve() : new Promise((r) => addEventListener('load', r, { once: true }));
+  return loaded.then(() => new Promise((r) => (typeof requestIdleCallback === 'function' ? requestIdleCallback(() => r(), { timeout: 2000 }) : setTimeout(r, 0))));
 }
 
 export class NextEventPredictor extends HTMLElement {
   static observedAttributes = ['threshold', 'consent'];
-  #session = null;
+  /** The engine (worker or main thread); null before loading and once stopped. */
+  #engine = null;
+  /** The session's state after the last request: { history, observed, atRisk, stage, threshold, snapshot }. */
+  #state = null;
+  /** Requests to the engine, one after another: events are observed in the order they came. */
+  #chain = Promise.resolve();
+  #ready = false;
+  #stopped = false;
+  /** The shop's model bytes while it is the one in use (null: the embedded model). */
+  #model = null;
+  #info = null;
   #meta = []; // per kept event: { item_id, quantity } from GA4/Segment, or null
   #transactions = [];
   #queue = [];
   #scope = null;
   #detach = [];
   #connected = false;
-  /** What was observed, ignored (by name) and rejected since this page loaded. */
-  stats = { observed: 0, queued: 0, ignored: {}, rejected: 0, duplicates: 0, restored: 0, expired: false };
+  #started = false;
+  /** What was observed, ignored (by name) and rejected since this page loaded, and where the model runs. */
+  stats = { observed: 0, queued: 0, ignored: {}, rejected: 0, duplicates: 0, restored: 0, expired: false, engine: null, restarts: 0 };
 
   #onClick = (e) => {
     const el = e.target instanceof Element ? e.target.closest('[data-nextevent-type]') : null;
     if (el) this.#ingestClick(el, el.dataset.nexteventType);
   };
 
-  /** The underlying Session (null until ready). */
-  get session() { return this.#session; }
+  /** `loading` until `nextevent:ready`, then `ready`; `stopped` after too many traps. */
+  get readyState() { return this.#stopped ? 'stopped' : this.#ready ? 'ready' : 'loading'; }
+
   /** The kept events, oldest first, each with the shop's original `item_id` and `quantity` when it came from GA4 or Segment. */
   get history() {
-    return this.#session ? this.#session.history.map((e, i) => ({ ...e, ...(this.#meta[i] ?? {}) })) : [];
+    return this.#state ? this.#state.history.map((e, i) => ({ ...e, ...(this.#meta[i] ?? {}) })) : [];
   }
+
+  /**
+   * The session once every event observed so far has been predicted: `{history, observed,
+   * atRisk, stage, threshold, engine, model}` (null until `nextevent:ready`). Replaces the
+   * synchronous `session` property of 0.1 (the Session now lives in the worker).
+   */
+  async sessionState() {
+    await this.#chain;
+    if (!this.#state) return null;
+    const { snapshot, ...s } = this.#state;
+    return { ...s, history: this.history, engine: this.stats.engine, model: this.#info?.name ?? null };
+  }
+
   get #storage() {
     const s = this.getAttribute('storage') ?? 'session';
     try { return s === 'local' ? window.localStorage : s === 'none' ? null : window.sessionStorage; } catch { return null; }
   }
   get #consent() { return this.getAttribute('consent') ?? 'granted'; }
+  get #threshold() { const t = this.getAttribute('threshold'); return t === null ? null : Number(t); }
   #sources() { return new Set((this.getAttribute('source') ?? 'clicks').split(/\s+/).filter(Boolean)); }
 
   connectedCallback() {
@@ -192,24 +329,43 @@ export class NextEventPredictor extends HTMLElement {
     if (sources.has('segment')) this.#attachSegment();
     if (sources.has('clicks')) this.#attachClicks();
     if ((this.getAttribute('storage') ?? 'session') === 'local') {
-      const onStorage = (e) => { if (e.key === STORAGE_KEY && this.#session && this.#consent === 'granted') this.#restore(e.newValue, false); };
+      const onStorage = (e) => { if (e.key === STORAGE_KEY && this.#ready && this.#consent === 'granted') this.#then(() => this.#restore(e.newValue, false)); };
       addEventListener('storage', onStorage);
       this.#detach.push(() => removeEventListener('storage', onStorage));
     }
-    this.#start();
+    if (!this.#started) { this.#started = true; this.#start(); }
+  }
+
+  /** Runs `fn` after every request before it; the chain never rejects. */
+  #then(fn) {
+    const r = this.#chain.then(fn);
+    this.#chain = r.then(() => {}, () => {});
+    return r;
   }
 
   async #start() {
     try {
-      await ready();
-      const t = this.getAttribute('threshold');
-      this.#options = { target: this, ...(t === null ? {} : { threshold: Number(t) }) };
-      this.#session = new Session(this.#options);
-      if (this.#consent === 'granted') this.#restore(this.#storage?.getItem(STORAGE_KEY) ?? null, true);
-      if (this.#consent === 'denied') this.#forget();
+      const loading = this.getAttribute('loading') ?? 'lazy';
+      if (loading !== 'eager' && loading !== 'lazy') this.#fail(new Error(`loading="${loading}" is not one of lazy, eager`), 'attribute');
+      if (loading !== 'eager') await afterPage();
+      const src = this.getAttribute('model');
+      let model = null;
+      if (src !== null) {
+        try { model = await fetchModel(src); } catch (err) { this.#fail(new Error(`model="${src}" was not loaded: ${err?.message ?? err}; the embedded model is used`), 'model'); }
+      }
+      const w = moduleWorker();
+      this.#engine = w ? new WorkerEngine(w) : new InlineEngine();
+      this.stats.engine = this.#engine.kind;
+      const stored = this.#consent === 'granted' ? this.#read() : null;
+      await this.#then(() => this.#open(model, stored?.session ?? null, src));
+      if (!this.#state) throw new Error('the model could not be loaded');
+      if (stored) this.#adopt(stored, true, this.#lastRestoreError);
+      if (this.#consent === 'denied') await this.#then(() => this.#forgetNow());
+      this.#ready = true;
+      const st = this.#state;
       this.dispatchEvent(new CustomEvent('nextevent:ready', {
         bubbles: true, composed: true,
-        detail: { threshold: this.#session.threshold ?? null, restored: this.stats.restored, expired: this.stats.expired, atRisk: this.#session.atRisk, stage: this.#session.stage },
+        detail: { threshold: st.threshold, restored: this.stats.restored, expired: this.stats.expired, atRisk: st.atRisk, stage: st.stage, engine: this.stats.engine, model: this.#info?.name ?? null },
       }));
       this.#releaseErrors();
       this.#drain();
@@ -218,34 +374,138 @@ export class NextEventPredictor extends HTMLElement {
       this.#fail(err, 'model');
     }
   }
-  #options = null;
+  #lastRestoreError = null;
 
-  /** Replaces the session with the stored one (or starts a new visit if it is stale or absent). */
-  #restore(raw, initial) {
-    if (raw === null) return;
-    try {
-      const { session, meta, transactions } = parseStored(raw, this.#options);
-      const last = session.history.at(-1);
-      if (last && Date.now() - Date.parse(last.event_time) > SESSION_GAP_MS) {
-        this.#storage?.removeItem(STORAGE_KEY);
-        if (initial) this.stats.expired = true;
-        session.free();
+  /**
+   * Opens the session in the engine: with the shop's model when given (refused → the embedded
+   * one, with the reason), restored from `snapshot`. A worker that cannot start falls back to
+   * the page's thread.
+   */
+  async #open(model, snapshot, src = null) {
+    const threshold = this.#threshold;
+    for (;;) {
+      try {
+        const r = await this.#engine.request({ op: 'open', model, threshold, snapshot });
+        [this.#state, this.#info, this.#model, this.#lastRestoreError] = [r.state, r.info, model, r.restoreError];
         return;
+      } catch (err) {
+        if (err instanceof Trap && err.startup && this.#engine.kind === 'worker') {
+          this.#fail(new Error(`the model worker could not start (${err.message}); the model runs on the page's thread`), 'worker');
+          this.#engine = new InlineEngine();
+          this.stats.engine = this.#engine.kind;
+          continue;
+        }
+        if (err instanceof Trap) throw err;
+        if (model !== null) {
+          const reason = String(err?.message ?? err).replace(/^model was not loaded: /, '');
+          this.#fail(new Error(`model="${src}" was not loaded: ${reason}; the embedded model is used`), 'model');
+          model = null;
+          continue;
+        }
+        throw err;
       }
-      this.#session?.free();
-      [this.#session, this.#meta] = [session, meta];
-      this.#transactions = [...new Set([...transactions, ...this.#transactions])].slice(-MAX_TRANSACTIONS);
-      if (initial) this.stats.restored = session.observed;
-    } catch (err) {
-      try { this.#storage?.removeItem(STORAGE_KEY); } catch { /* storage unavailable */ }
-      this.#fail(new Error(`stored visit discarded: ${err?.message ?? err}`), 'storage');
     }
   }
 
-  #save() {
-    if (this.#consent !== 'granted' || !this.#session) return;
+  /**
+   * One request, and what a trap does: the dead worker is replaced by a fresh one with the
+   * embedded model and the visit as it was before this request (its snapshot), until
+   * MAX_RESTARTS; then the element stops predicting. Throws the Trap either way, so the caller
+   * rejects what trapped.
+   */
+  async #call(msg) {
+    if (!this.#engine) throw new Error('nextevent stopped');
     try {
-      this.#storage?.setItem(STORAGE_KEY, JSON.stringify({ v: 1, session: this.#session.snapshot(), meta: this.#meta, transactions: this.#transactions }));
+      return await this.#engine.request(msg);
+    } catch (err) {
+      if (!(err instanceof Trap)) throw err;
+      this.#engine.stop();
+      this.#engine = null;
+      const kind = this.stats.engine;
+      if (kind !== 'worker' || this.stats.restarts >= MAX_RESTARTS) {
+        this.#stop(`the model trapped (${err.message})${kind === 'worker' ? ` after ${MAX_RESTARTS} restarts` : ' on the page\'s thread, which cannot restart it'}; nextevent stopped predicting on this page`);
+        throw err;
+      }
+      this.stats.restarts++;
+      const which = this.#model ? 'the embedded model (the shop\'s model trapped)' : 'the embedded model';
+      const w = moduleWorker();
+      if (!w) { this.#stop(`the model trapped (${err.message}) and no new worker could start`); throw err; }
+      this.#engine = new WorkerEngine(w);
+      try {
+        await this.#open(null, this.#state?.snapshot ?? null);
+      } catch (again) {
+        this.#engine?.stop();
+        this.#engine = null;
+        this.#stop(`the model trapped (${err.message}) and the fresh worker failed too (${again?.message ?? again})`);
+        throw err;
+      }
+      this.#fail(new Error(`the model trapped in its worker (${err.message}); restarted with ${which} (restart ${this.stats.restarts} of ${MAX_RESTARTS})`), 'worker');
+      throw err;
+    }
+  }
+
+  #stop(message) {
+    this.#stopped = true;
+    for (const q of this.#queue.splice(0)) q.resolve?.(null);
+    this.#fail(new Error(message), 'worker');
+  }
+
+  /** The stored record (parsed, not yet restored), or null; a malformed one is discarded with the reason. */
+  #read() {
+    let raw = null;
+    try { raw = this.#storage?.getItem(STORAGE_KEY) ?? null; } catch { return null; }
+    if (raw === null) return null;
+    try { return parseStored(raw); } catch (err) { this.#discard(err); return null; }
+  }
+
+  #discard(err) {
+    try { this.#storage?.removeItem(STORAGE_KEY); } catch { /* storage unavailable */ }
+    this.#fail(new Error(`stored visit discarded: ${err?.message ?? err}`), 'storage');
+  }
+
+  /**
+   * After the engine restored `stored.session` (or refused it: `restoreError`): checks that the
+   * meta matches the kept events, starts over when the visit is stale, and adopts its ids.
+   */
+  #adopt(stored, initial, restoreError) {
+    if (restoreError) { this.#discard(new Error(restoreError)); return false; }
+    const st = this.#state;
+    const bad = stored.meta.length !== st.history.length ? `meta does not match the ${st.history.length} kept events` : null;
+    const last = st.history.at(-1);
+    const stale = !bad && last && Date.now() - Date.parse(last.event_time) > SESSION_GAP_MS;
+    if (bad || stale) {
+      if (bad) this.#discard(new Error(bad)); else { try { this.#storage?.removeItem(STORAGE_KEY); } catch { /* unavailable */ } }
+      if (stale && initial) this.stats.expired = true;
+      this.#then(() => this.#call({ op: 'clear' }).then((r) => { this.#state = r.state; }));
+      this.#meta = [];
+      return false;
+    }
+    this.#meta = stored.meta;
+    this.#transactions = [...new Set([...stored.transactions, ...this.#transactions])].slice(-MAX_TRANSACTIONS);
+    if (initial) this.stats.restored = st.observed;
+    return true;
+  }
+
+  /** Replaces the session with a stored one (another tab's, or the stored visit once consent is given). Runs in the chain. */
+  async #restore(raw, initial) {
+    if (raw === null) return;
+    let stored;
+    try { stored = parseStored(raw); } catch (err) { this.#discard(err); return; }
+    const before = this.#state;
+    try {
+      const r = await this.#call({ op: 'restore', snapshot: stored.session });
+      this.#state = r.state;
+    } catch (err) {
+      if (!(err instanceof Trap)) this.#discard(err);
+      return;
+    }
+    if (!this.#adopt(stored, initial, null) && before) { /* a stale or mismatched record: adopt cleared it */ }
+  }
+
+  #save() {
+    if (this.#consent !== 'granted' || !this.#state) return;
+    try {
+      this.#storage?.setItem(STORAGE_KEY, JSON.stringify({ v: 1, session: this.#state.snapshot, meta: this.#meta, transactions: this.#transactions }));
     } catch (err) {
       this.#fail(new Error(`could not store the visit: ${err?.message ?? err}`), 'storage');
     }
@@ -259,78 +519,98 @@ export class NextEventPredictor extends HTMLElement {
   }
 
   attributeChangedCallback(name, _old, value) {
-    if (name === 'threshold' && this.#session && value !== null) {
-      try { this.#session.setThreshold(Number(value)); } catch (err) { this.#fail(err, 'attribute'); }
+    if (name === 'threshold' && this.#ready && value !== null) {
+      this.#then(() => this.#call({ op: 'threshold', value: Number(value) }).then((r) => { this.#state = r.state; }, (err) => { if (!(err instanceof Trap)) this.#fail(err, 'attribute'); }));
     }
     if (name === 'consent') this.#consentChanged(value ?? 'granted');
   }
 
   #consentChanged(value) {
     if (value === 'denied') { this.#forget(); return; }
-    if (value === 'granted' && this.#session) {
+    if (value === 'granted' && this.#ready) {
       // The stored visit (from an earlier page where consent was given) comes first, then
       // what was queued on this page while consent was pending.
-      if (this.#session.observed === 0) this.#restore(this.#storage?.getItem(STORAGE_KEY) ?? null, true);
+      if (this.#state?.observed === 0) {
+        let raw = null;
+        try { raw = this.#storage?.getItem(STORAGE_KEY) ?? null; } catch { /* unavailable */ }
+        this.#then(() => this.#restore(raw, true));
+      }
       this.#drain();
     }
   }
 
   /** Drops the queue and the session and erases the stored visit. */
   #forget() {
-    this.#queue = [];
-    this.#session?.clear();
+    for (const q of this.#queue.splice(0)) q.resolve?.(null);
     this.#meta = [];
     this.#transactions = [];
     try { window.sessionStorage.removeItem(STORAGE_KEY); window.localStorage.removeItem(STORAGE_KEY); } catch { /* unavailable */ }
+    if (this.#ready) this.#then(() => this.#forgetNow());
+  }
+  async #forgetNow() {
+    this.#meta = [];
+    try { const r = await this.#call({ op: 'clear' }); this.#state = r.state; } catch { /* a trap is reported by #call */ }
   }
 
   /** Forgets this visit: the session, the queue and the stored history. */
   clear() { this.#forget(); }
 
   /**
-   * Observes one event. Once ready (and with consent), returns the outlook, or null (and
-   * fires nextevent:error) if rejected; before that the event is queued in order and null is
-   * returned — its nextevent:prediction fires when it is observed.
+   * Observes one event. Resolves to its outlook once it has been predicted — right away when
+   * ready, or after the model has loaded (and consent is given) when it was queued — or to
+   * null if it was rejected (nextevent:error says why), dropped (consent denied) or nextevent
+   * stopped. Never rejects.
    */
   observe(event) {
-    if (this.#consent === 'denied') return null;
-    if (!this.#canObserve()) { this.#enqueue({ event, meta: null }); return null; }
-    return this.#observeNow(event, null);
+    if (this.#consent === 'denied' || this.#stopped) return Promise.resolve(null);
+    if (!this.#canObserve()) return new Promise((resolve) => this.#enqueue({ event, meta: null, resolve }));
+    return this.#observe(event, null);
   }
 
-  #canObserve() { return this.#session !== null && this.#consent === 'granted' && this.#queue.length === 0; }
+  #canObserve() { return this.#ready && !this.#stopped && this.#consent === 'granted' && this.#queue.length === 0; }
 
   #enqueue(item) {
-    if (this.#queue.length >= MAX_QUEUE) { this.stats.rejected++; this.#fail(new Error(`queue full (${MAX_QUEUE} entries): dropped`), 'queue'); return; }
+    if (this.#queue.length >= MAX_QUEUE) { this.stats.rejected++; this.#fail(new Error(`queue full (${MAX_QUEUE} entries): dropped`), 'queue'); item.resolve?.(null); return; }
     this.#queue.push(item);
     this.stats.queued++;
   }
 
   #drain() {
-    if (!this.#session || this.#consent !== 'granted') return;
+    if (!this.#ready || this.#consent !== 'granted') return;
     for (const q of this.#queue.splice(0)) {
-      if (q.read) this.#commitRead(q.read, q.origin); else this.#observeNow(q.event, q.meta);
+      if (q.read) this.#commitRead(q.read, q.origin); else this.#observe(q.event, q.meta).then(q.resolve);
     }
   }
 
-  #observeNow(event, meta) {
-    try {
-      // A gap longer than a session's starts a new visit, as in the training data.
-      const last = this.#session.history.at(-1);
-      const t = event?.event_time instanceof Date ? event.event_time.getTime() : typeof event?.event_time === 'number' ? event.event_time : Date.parse(event?.event_time);
-      if (last && Number.isFinite(t) && t - Date.parse(last.event_time) > SESSION_GAP_MS) { this.#session.clear(); this.#meta = []; }
-      const outlook = this.#session.observe(event);
-      this.#meta.push(meta);
-      const keep = this.#session.history.length;
-      if (this.#meta.length > keep) this.#meta.splice(0, this.#meta.length - keep);
-      this.stats.observed++;
-      this.#save();
-      return outlook;
-    } catch (err) {
-      this.stats.rejected++;
-      this.#fail(err, 'event');
-      return null;
-    }
+  /** Observes one event in the chain; resolves to the outlook or null. */
+  #observe(event, meta) {
+    return this.#then(async () => {
+      if (this.#stopped) return null;
+      try {
+        // A gap longer than a session's starts a new visit, as in the training data.
+        const last = this.#state.history.at(-1);
+        const t = event?.event_time instanceof Date ? event.event_time.getTime() : typeof event?.event_time === 'number' ? event.event_time : Date.parse(event?.event_time);
+        if (last && Number.isFinite(t) && t - Date.parse(last.event_time) > SESSION_GAP_MS) {
+          this.#state = (await this.#call({ op: 'clear' })).state;
+          this.#meta = [];
+        }
+        const r = await this.#call({ op: 'observe', event });
+        this.#state = r.state;
+        this.#meta.push(meta);
+        const keep = r.state.history.length;
+        if (this.#meta.length > keep) this.#meta.splice(0, this.#meta.length - keep);
+        this.stats.observed++;
+        this.#save();
+        for (const { type, detail } of r.events) this.dispatchEvent(new CustomEvent(type, { bubbles: true, composed: true, detail }));
+        return r.outlook;
+      } catch (err) {
+        this.stats.rejected++;
+        // An event the worker cannot receive (a function or a DOM node in it) is named as such.
+        if (err?.name === 'DataCloneError') this.#fail(new Error(`event: not plain data (${err.message})`), 'event');
+        else if (!(err instanceof Trap)) this.#fail(err, 'event');
+        return null;
+      }
+    });
   }
 
   /**
@@ -346,7 +626,7 @@ export class NextEventPredictor extends HTMLElement {
       return;
     }
     if (read.ignored !== undefined) { this.stats.ignored[read.ignored] = (this.stats.ignored[read.ignored] ?? 0) + 1; return; }
-    if (this.#consent === 'denied') return;
+    if (this.#consent === 'denied' || this.#stopped) return;
     if (!this.#canObserve()) { this.#enqueue({ read, origin }); return; }
     this.#commitRead(read, origin);
   }
@@ -356,7 +636,7 @@ export class NextEventPredictor extends HTMLElement {
       if (this.#transactions.includes(read.transaction)) { this.stats.duplicates++; return; }
       this.#transactions = [...this.#transactions, read.transaction].slice(-MAX_TRANSACTIONS);
     }
-    for (const { event, meta } of read.events) this.#observeNow(event, { ...meta, source: origin, ...(read.transaction ? { transaction: read.transaction } : {}) });
+    for (const { event, meta } of read.events) this.#observe(event, { ...meta, source: origin, ...(read.transaction ? { transaction: read.transaction } : {}) });
   }
 
   #attachDataLayer() {

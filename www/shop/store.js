@@ -2,6 +2,7 @@
 // the catalogue and the cart (sessionStorage), pushes the GA4 events of the shopper's
 // actions to dataLayer, and shows nextevent's outlook and offer, which it reads from the
 // element's DOM events. Every page has the same panel; the visit carries over.
+(() => { // a classic deferred script (see layout.html); its names stay local
 const { products, byId, item, cart, push, page, product, order } = window.lumen;
 const el = document.querySelector('next-event-predictor');
 const status = document.getElementById('status');
@@ -131,3 +132,4 @@ document.getElementById('reset').addEventListener('click', () => {
 });
 renderers[page]?.();
 cartCount();
+})();

@@ -30,6 +30,61 @@ fn shared() -> Result<Predictor, JsError> {
     })
 }
 
+thread_local! {
+    /// The last model loaded from bytes (`options.model`), by a hash of its bytes: a page
+    /// that creates a `Session` and then restores one with the same model parses it once.
+    static CUSTOM: std::cell::RefCell<Option<(u64, usize, Predictor)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The most bytes `options.model` takes: the same limit as the demo's "Try another model".
+const MAX_MODEL_OPTION_BYTES: usize = crate::core::predict::MAX_MODEL_BYTES;
+
+/// `options.model`: the embedded model when absent or null, else an exported `.onnx` given as
+/// a `Uint8Array` or `ArrayBuffer`, checked (size, spec, graph) before tract sees it. A refused
+/// model is an `Error` with the same reason the demo's model picker shows.
+fn predictor_option(options: &JsValue) -> Result<Predictor, JsError> {
+    let m = option(options, "model");
+    if m.is_undefined() || m.is_null() {
+        return shared();
+    }
+    let bytes = if let Some(a) = m.dyn_ref::<js_sys::Uint8Array>() {
+        a.clone()
+    } else if m.is_instance_of::<js_sys::ArrayBuffer>() {
+        js_sys::Uint8Array::new(&m)
+    } else {
+        return Err(JsError::new(&format!(
+            "options.model must be the bytes of an .onnx file (a Uint8Array or ArrayBuffer), got {}",
+            describe(&m)
+        )));
+    };
+    let len = bytes.length() as usize;
+    if len > MAX_MODEL_OPTION_BYTES {
+        return Err(JsError::new(&format!(
+            "model was not loaded: model file is {len} bytes; the limit is {MAX_MODEL_OPTION_BYTES}"
+        )));
+    }
+    let bytes = bytes.to_vec();
+    let key = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        bytes.hash(&mut h);
+        h.finish()
+    };
+    if let Some(p) = CUSTOM.with(|c| {
+        c.borrow()
+            .as_ref()
+            .filter(|(k, n, _)| *k == key && *n == len)
+            .map(|(_, _, p)| p.clone())
+    }) {
+        return Ok(p);
+    }
+    let p = Predictor::from_onnx_bytes(&bytes)
+        .map_err(|e| JsError::new(&format!("model was not loaded: {e}")))?;
+    CUSTOM.with(|c| *c.borrow_mut() = Some((key, len, p.clone())));
+    Ok(p)
+}
+
 /// Predicts a shopper's next event from the events they made.
 #[wasm_bindgen(js_name = Predictor)]
 pub struct JsPredictor {
@@ -39,7 +94,9 @@ pub struct JsPredictor {
 
 #[wasm_bindgen(js_class = Predictor)]
 impl JsPredictor {
-    /// Uses the embedded model (loaded once per page). `options.threshold`: one churn
+    /// Uses the embedded model (loaded once per page), or `options.model`: the bytes of a
+    /// model exported by `nextevent-train`, refused with the reason when its size, spec or
+    /// graph is not one nextevent wrote. `options.threshold`: one churn
     /// threshold on P(a purchase later in this visit) for every stage, 0 to 1 (default: the
     /// model card's per-stage thresholds; for a model without the conversion head, the
     /// threshold on P(next event is a purchase)).
@@ -47,8 +104,8 @@ impl JsPredictor {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "PredictorOptions")] options: JsValue,
     ) -> Result<JsPredictor, JsError> {
-        let inner = shared()?;
         let threshold = threshold_option(&options)?;
+        let inner = predictor_option(&options)?;
         Ok(JsPredictor { inner, threshold })
     }
 
@@ -213,9 +270,10 @@ impl JsSession {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "SessionOptions")] options: JsValue,
     ) -> Result<JsSession, JsError> {
+        let threshold = threshold_option(&options)?;
         Ok(JsSession {
-            predictor: shared()?,
-            inner: LiveSession::new(threshold_option(&options)?).into(),
+            predictor: predictor_option(&options)?,
+            inner: LiveSession::new(threshold).into(),
             target: target_option(&options)?,
         })
     }
@@ -246,7 +304,7 @@ impl JsSession {
         let inner = LiveSession::restore(snap, threshold_option(&options)?)
             .map_err(|e| JsError::new(&format!("stored session: {e}")))?;
         Ok(JsSession {
-            predictor: shared()?,
+            predictor: predictor_option(&options)?,
             inner: inner.into(),
             target: target_option(&options)?,
         })
@@ -339,6 +397,12 @@ impl JsSession {
     #[wasm_bindgen(getter)]
     pub fn stage(&self) -> String {
         self.inner.borrow().visit().stage().as_str().to_string()
+    }
+
+    /// What this session's model is (the embedded one or `options.model`).
+    #[wasm_bindgen(getter, unchecked_return_type = "ModelInfo")]
+    pub fn info(&self) -> Result<JsValue, JsError> {
+        model_info(&self.predictor)
     }
 
     /// Forgets the events and the risk state.

@@ -49,10 +49,10 @@ export interface EncodedBatch {
   /** `brand_bucket` input, i64 [n, 16]. */
   brands: BigInt64Array;
 }
-/** `threshold`: one churn threshold on `conversion` for every stage (default: the model's per-stage thresholds). */
-export interface PredictorOptions { threshold?: number | null }
-/** `target`: where `nextevent:*` events are dispatched (default `window`; `null`: none). */
-export interface SessionOptions { threshold?: number | null; target?: EventTarget | null }
+/** `threshold`: one churn threshold on `conversion` for every stage (default: the model's per-stage thresholds). `model`: the bytes of an `.onnx` exported by nextevent-train (default: the embedded model); refused with the reason when its size, spec or graph is not one nextevent wrote. */
+export interface PredictorOptions { threshold?: number | null; model?: Uint8Array | ArrayBuffer | null }
+/** As for `Predictor`, and `target`: where `nextevent:*` events are dispatched (default `window`; `null`: none). */
+export interface SessionOptions { threshold?: number | null; model?: Uint8Array | ArrayBuffer | null; target?: EventTarget | null }
 /** `detail` of `nextevent:prediction`, fired after every observed event. */
 export interface PredictionDetail extends Outlook { observed: number; event: ShopEvent }
 /** `detail` of `nextevent:churn-risk`, fired when the visit falls below its threshold (once per crossing; it re-arms when it rises above again). */
@@ -66,12 +66,16 @@ export interface ReadyDetail {
   expired: boolean;
   atRisk: boolean;
   stage: 'browsing' | 'cart' | 'cart_emptied' | 'purchased';
+  /** Where the model runs: a module worker, or the page's thread where module workers are unavailable. */
+  engine: 'worker' | 'main-thread';
+  /** The model's name: the embedded one's, or that of the element's `model="…"` file. */
+  model: string | null;
 }
 /** `detail` of the element's `nextevent:error`: why an event, a push, the stored visit or the model was rejected. */
 export interface ErrorDetail {
   message: string;
   /** What was rejected: an observed event, a source's push or call, the stored visit, … */
-  source: 'event' | 'dataLayer' | 'segment' | 'clicks' | 'storage' | 'queue' | 'attribute' | 'model';
+  source: 'event' | 'dataLayer' | 'segment' | 'clicks' | 'storage' | 'queue' | 'attribute' | 'model' | 'worker';
 }
 export interface ModelInfo {
   name: string; architecture: string; trained_on: string; weights: string; parameters: number;

@@ -23,13 +23,20 @@ pub fn start() {
         console_error_panic_hook::hook(info);
         show_fatal(&info.to_string());
     }));
-    if let Some(el) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id("loading"))
-    {
+    let doc = web_sys::window().and_then(|w| w.document());
+    if let Some(el) = doc.as_ref().and_then(|d| d.get_element_by_id("loading")) {
         el.remove();
     }
-    leptos::mount::mount_to_body(App);
+    // The title, tagline and what the page does are static HTML in index.html, painted before
+    // the wasm arrives; the app fills `#app` below them, so nothing above it moves.
+    use wasm_bindgen::JsCast;
+    match doc
+        .and_then(|d| d.get_element_by_id("app"))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        Some(app) => leptos::mount::mount_to(app, App).forget(),
+        None => leptos::mount::mount_to_body(App),
+    }
 }
 
 /// Puts a visible error at the top of the page (used by the panic hook: never a blank screen).
@@ -126,7 +133,6 @@ fn App() -> impl IntoView {
         Ok(p) => view! { <Demo predictor=p load_ms=load_ms/> }.into_any(),
         Err(e) => view! {
             <main>
-                <h1>"nextevent"</h1>
                 <p class="error" role="alert">"The model could not be loaded: " {e.to_string()}</p>
             </main>
         }
@@ -145,10 +151,6 @@ fn Demo(predictor: Predictor, load_ms: f64) -> impl IntoView {
         }
     });
     view! {
-        <header>
-            <h1>"nextevent"</h1>
-            <p class="tagline">"Predicts a shopper's next action in your browser. No data leaves this page."</p>
-        </header>
         <main>
             <editor::Sequence state=state/>
             <section aria-labelledby="pred-h" class="prediction" aria-live="polite">
