@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { serveDist, recordRequests, probabilities, root, artifacts, shots } from './serve.mjs';
+import { serveDist, recordRequests, recordLayoutShifts, probabilities, root, artifacts, shots } from './serve.mjs';
 
 const golden = JSON.parse(readFileSync(`${root}tests/golden/parity.json`, 'utf8'));
 const ctx = serveDist(before, after);
@@ -170,18 +170,12 @@ test('what a visitor reads first is static HTML: painted without the wasm, and t
   // With it: every example named statically is a button of the app; the layout shifts of the
   // whole load, until the first prediction is drawn, stay below Core Web Vitals' "good" 0.1.
   const page = await ctx.browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await page.addInitScript(() => {
-    window.__cls = 0;
-    window.__shifts = [];
-    new PerformanceObserver((l) => {
-      for (const e of l.getEntries()) if (!e.hadRecentInput) { window.__cls += e.value; window.__shifts.push({ value: e.value, nodes: e.sources.map((s) => s.node?.nodeName + (s.node?.id ? `#${s.node.id}` : '')) }); }
-    }).observe({ type: 'layout-shift', buffered: true });
-  });
+  const layout = await recordLayoutShifts(page);
   await page.goto(ctx.server.url);
   await probabilities(page);
   await new Promise((r) => setTimeout(r, 500));
   for (const n of names) assert.ok(await page.getByRole('button', { name: n, exact: true }).count() === 1, `an example button named ${n}`);
-  const { cls, shifts } = await page.evaluate(() => ({ cls: window.__cls, shifts: window.__shifts }));
+  const { cls, shifts } = await layout();
   console.log('demo load: cumulative layout shift', cls.toFixed(4), JSON.stringify(shifts));
   assert.ok(cls < 0.1, `CLS ${cls}: ${JSON.stringify(shifts)}`);
   assert.equal(await page.locator('header h1').count(), 1, 'one title: the app does not render a second header');

@@ -55,6 +55,19 @@ export function recordRequests(page) {
   return urls;
 }
 
+/** Records a page's layout shifts (those without recent input) from before it loads; the
+ * returned function resolves to `{cls, shifts}` so far, each shift with the nodes that moved. */
+export async function recordLayoutShifts(page) {
+  await page.addInitScript(() => {
+    window.__cls = 0;
+    window.__shifts = [];
+    new PerformanceObserver((l) => {
+      for (const e of l.getEntries()) if (!e.hadRecentInput) { window.__cls += e.value; window.__shifts.push({ value: e.value, nodes: e.sources.map((s) => s.node?.nodeName + (s.node?.id ? `#${s.node.id}` : '')) }); }
+    }).observe({ type: 'layout-shift', buffered: true });
+  });
+  return () => page.evaluate(() => ({ cls: window.__cls, shifts: window.__shifts }));
+}
+
 export const artifacts = `${root}tests/e2e/artifacts`;
 // `NEXTEVENT_SCREENSHOTS=docs` writes the README's screenshots there instead of the artifacts.
 export const shots = process.env.NEXTEVENT_SCREENSHOTS ? `${root}${process.env.NEXTEVENT_SCREENSHOTS}` : artifacts;

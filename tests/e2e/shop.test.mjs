@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve, serveDist, recordRequests, root, artifacts, shots } from './serve.mjs';
+import { serve, serveDist, recordRequests, recordLayoutShifts, root, artifacts, shots } from './serve.mjs';
 
 const ctx = serveDist(before, after);
 
@@ -160,20 +160,14 @@ test('the README embed snippet works pasted into a blank page', async () => {
 
 test('the shop\'s product page does not move while it loads, predicts and shows the offer (phone width)', async () => {
   const page = await ctx.browser.newPage({ viewport: { width: 412, height: 823 } });
-  await page.addInitScript(() => {
-    window.__cls = 0;
-    window.__shifts = [];
-    new PerformanceObserver((l) => {
-      for (const e of l.getEntries()) if (!e.hadRecentInput) { window.__cls += e.value; window.__shifts.push({ value: e.value, nodes: e.sources.map((s) => s.node?.nodeName + (s.node?.id ? `#${s.node.id}` : '')) }); }
-    }).observe({ type: 'layout-shift', buffered: true });
-  });
+  const layout = await recordLayoutShifts(page);
   const products = JSON.parse(readFileSync(`${root}dist/shop/products.json`, 'utf8'));
   await page.goto(`${ctx.server.url}shop/product.html?id=${products[0].product_id}`);
   await page.locator('#probs .prob').first().waitFor();
   // The offer, when the shop shows it, floats over the page.
   await page.evaluate(() => { const o = document.getElementById('offer'); o.textContent = 'Still deciding?'; o.hidden = false; });
   await new Promise((r) => setTimeout(r, 300));
-  const { cls, shifts } = await page.evaluate(() => ({ cls: window.__cls, shifts: window.__shifts }));
+  const { cls, shifts } = await layout();
   console.log('shop product page: cumulative layout shift', cls.toFixed(4), JSON.stringify(shifts));
   assert.ok(cls < 0.1, `CLS ${cls}: ${JSON.stringify(shifts)}`);
   await page.close();

@@ -86,19 +86,31 @@ const EVENTS = KINDS.slice(0, 3).flatMap((k, i) => [0, 1, 2].map((j) => ({
   product_id: 5802432 + j, brand: j ? 'runail' : 'irisk', price: 4.05 + j,
 })));
 
-/** Observes EVENTS through the element (resolved outlooks) and, on the page's thread, through the API with `model` (a URL or null). */
-async function both(page, events, model = null) {
-  return page.evaluate(async ([events, model]) => {
+/** Observes `events` one after another through the page's element: `{out, stats, state}`. */
+function viaElement(page, events) {
+  return page.evaluate(async (events) => {
     const el = document.querySelector('next-event-predictor');
-    const viaElement = [];
-    for (const e of events) viaElement.push(await el.observe(e));
+    const out = [];
+    for (const e of events) out.push(await el.observe(e));
+    return { out, stats: el.stats, state: await el.sessionState() };
+  }, events);
+}
+
+/** The outlooks of `events` from the JS API on the page's thread, with `model` (a URL) or the embedded one. */
+function viaApi(page, events, model = null) {
+  return page.evaluate(async ([events, model]) => {
     const m = await import(document.querySelector('script[type=module]').src);
     await m.ready();
     const bytes = model ? new Uint8Array(await (await fetch(model)).arrayBuffer()) : null;
     const s = new m.Session({ target: null, ...(bytes ? { model: bytes } : {}) });
-    const viaApi = events.map((e) => s.observe(e));
-    return { viaElement, viaApi, state: await el.sessionState() };
+    return events.map((e) => s.observe(e));
   }, [events, model]);
+}
+
+/** EVENTS through the element and through the API with `model` (a URL or null). */
+async function both(page, events, model = null) {
+  const { out, state } = await viaElement(page, events);
+  return { viaElement: out, viaApi: await viaApi(page, events, model), state };
 }
 
 function assertSame(a, b, what) {
@@ -194,12 +206,7 @@ test('worker: a refused model by URL keeps the embedded model, with the demo\'s 
 
 test('worker: a trap inside the worker is contained: a fresh worker, the embedded model, the visit kept', async () => {
   const p = await open('storage="none" model="/models/shop.onnx"', { pkg: 'embed-trap-shop' });
-  const r = await p.page.evaluate(async (events) => {
-    const el = document.querySelector('next-event-predictor');
-    const out = [];
-    for (const e of events) out.push(await el.observe(e));
-    return { out, stats: el.stats, state: await el.sessionState() };
-  }, EVENTS.slice(0, 4));
+  const r = await viaElement(p.page, EVENTS.slice(0, 4));
   // The first event trapped (shop model); the worker was replaced by one with the embedded model.
   assert.equal(r.out[0], null);
   assert.ok(r.out.slice(1).every(Boolean));
@@ -212,12 +219,7 @@ test('worker: a trap inside the worker is contained: a fresh worker, the embedde
   assert.match(errors[0].message, /trapped in its worker \(RuntimeError: unreachable\); restarted with the embedded model .*\(restart 1 of 3\)/);
   assert.equal(p.workers.length, 2, 'one fresh worker');
   // What it predicts now is the embedded model's outlook for the events it kept.
-  const api = await p.page.evaluate(async (events) => {
-    const m = await import('/embed-trap-shop/next-event-predictor.js');
-    await m.ready();
-    const s = new m.Session({ target: null });
-    return events.map((e) => s.observe(e));
-  }, EVENTS.slice(1, 4));
+  const api = await viaApi(p.page, EVENTS.slice(1, 4));
   assertSame(r.out.slice(1), api, 'after the trap');
   assert.deepEqual(r.state.history.map((e) => e.product_id), EVENTS.slice(1, 4).map((e) => e.product_id), 'the trapped event is not kept');
   await clean(p);
@@ -225,17 +227,12 @@ test('worker: a trap inside the worker is contained: a fresh worker, the embedde
 
 test('worker: the restart cap holds: a history that keeps trapping stops nextevent, not the page', async () => {
   const p = await open('storage="none"', { pkg: 'embed-trap-always' });
-  const r = await p.page.evaluate(async (events) => {
-    const el = document.querySelector('next-event-predictor');
-    const out = [];
-    for (const e of events) out.push(await el.observe(e));
-    // The page itself still runs.
-    document.body.insertAdjacentHTML('beforeend', '<p id="alive">still here</p>');
-    return { out, stats: el.stats, alive: document.getElementById('alive').textContent };
-  }, EVENTS.slice(0, 6));
+  const r = await viaElement(p.page, EVENTS.slice(0, 6));
+  // The page itself still runs.
+  const alive = await p.page.evaluate(() => { document.body.insertAdjacentHTML('beforeend', '<p id="alive">still here</p>'); return document.getElementById('alive').textContent; });
   assert.deepEqual(r.out, [null, null, null, null, null, null]);
   assert.equal(r.stats.restarts, 3);
-  assert.equal(r.alive, 'still here');
+  assert.equal(alive, 'still here');
   const errors = (await p.log()).filter((x) => x.type === 'nextevent:error').map((x) => x.detail.message);
   assert.equal(errors.length, 4, errors.join('\n'));
   assert.match(errors[2], /restart 3 of 3/);

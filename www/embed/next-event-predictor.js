@@ -29,7 +29,7 @@
 // `nextevent:error` for rejected input, a discarded stored visit, a malformed push, a refused
 // model or a trap.
 import init, { Session, Predictor, modelInfo } from './nextevent.js';
-import { createHandler } from './nextevent-engine.js';
+import { createHandler, trapMessage } from './nextevent-engine.js';
 
 let loading;
 /** Loads the wasm module and the model once per page on this thread (for `Session` and `Predictor` used directly; the element does not need it); resolves when both are ready. */
@@ -183,11 +183,12 @@ class WorkerEngine {
     worker.addEventListener('message', (e) => {
       const { id, reply, error, trap } = e.data ?? {};
       if (id === 0) { this.#listening = true; return; }
+      // A trap ends the instance: this request and every other pending one fail with it.
+      if (trap !== undefined) { this.#die(new Trap(trap)); return; }
       const p = this.#pending.get(id);
       if (!p) return;
       this.#pending.delete(id);
-      if (trap !== undefined) this.#die(new Trap(trap));
-      if (trap !== undefined) p.reject(this.#dead); else if (error !== undefined) p.reject(new Error(error)); else p.resolve(reply);
+      if (error !== undefined) p.reject(new Error(error)); else p.resolve(reply);
     });
     // A worker script that cannot load (blocked, not found, no module support after all) or
     // an uncaught error inside it: every pending request fails.
@@ -220,8 +221,8 @@ class InlineEngine {
     try {
       return await this.#handle(structuredClone(msg));
     } catch (err) {
-      if (err instanceof WebAssembly.RuntimeError) throw new Trap(`${err.name}: ${err.message}`);
-      throw err;
+      const trap = trapMessage(err);
+      throw trap === null ? err : new Trap(trap);
     }
   }
   stop() {}
@@ -273,8 +274,8 @@ export class NextEventPredictor extends HTMLElement {
   #chain = Promise.resolve();
   #ready = false;
   #stopped = false;
-  /** The shop's model bytes while it is the one in use (null: the embedded model). */
-  #model = null;
+  /** Whether the shop's model (`model="…"`) is the one in use. */
+  #ownModel = false;
   #info = null;
   #meta = []; // per kept event: { item_id, quantity } from GA4/Segment, or null
   #transactions = [];
@@ -351,15 +352,14 @@ export class NextEventPredictor extends HTMLElement {
       const src = this.getAttribute('model');
       let model = null;
       if (src !== null) {
-        try { model = await fetchModel(src); } catch (err) { this.#fail(new Error(`model="${src}" was not loaded: ${err?.message ?? err}; the embedded model is used`), 'model'); }
+        try { model = await fetchModel(src); } catch (err) { this.#refuseModel(src, err?.message ?? err); }
       }
       const w = moduleWorker();
       this.#engine = w ? new WorkerEngine(w) : new InlineEngine();
       this.stats.engine = this.#engine.kind;
       const stored = this.#consent === 'granted' ? this.#read() : null;
-      await this.#then(() => this.#open(model, stored?.session ?? null, src));
-      if (!this.#state) throw new Error('the model could not be loaded');
-      if (stored) this.#adopt(stored, true, this.#lastRestoreError);
+      const restoreError = await this.#then(() => this.#open(model, stored?.session ?? null, src));
+      if (stored) this.#adopt(stored, true, restoreError);
       if (this.#consent === 'denied') await this.#then(() => this.#forgetNow());
       this.#ready = true;
       const st = this.#state;
@@ -374,20 +374,22 @@ export class NextEventPredictor extends HTMLElement {
       this.#fail(err, 'model');
     }
   }
-  #lastRestoreError = null;
+  #refuseModel(src, reason) {
+    this.#fail(new Error(`model="${src}" was not loaded: ${reason}; the embedded model is used`), 'model');
+  }
 
   /**
    * Opens the session in the engine: with the shop's model when given (refused → the embedded
-   * one, with the reason), restored from `snapshot`. A worker that cannot start falls back to
-   * the page's thread.
+   * one, with the reason), restored from `snapshot`; resolves to why the snapshot was refused,
+   * or null. A worker that cannot start falls back to the page's thread.
    */
   async #open(model, snapshot, src = null) {
     const threshold = this.#threshold;
     for (;;) {
       try {
         const r = await this.#engine.request({ op: 'open', model, threshold, snapshot });
-        [this.#state, this.#info, this.#model, this.#lastRestoreError] = [r.state, r.info, model, r.restoreError];
-        return;
+        [this.#state, this.#info, this.#ownModel] = [r.state, r.info, model !== null];
+        return r.restoreError;
       } catch (err) {
         if (err instanceof Trap && err.startup && this.#engine.kind === 'worker') {
           this.#fail(new Error(`the model worker could not start (${err.message}); the model runs on the page's thread`), 'worker');
@@ -397,8 +399,7 @@ export class NextEventPredictor extends HTMLElement {
         }
         if (err instanceof Trap) throw err;
         if (model !== null) {
-          const reason = String(err?.message ?? err).replace(/^model was not loaded: /, '');
-          this.#fail(new Error(`model="${src}" was not loaded: ${reason}; the embedded model is used`), 'model');
+          this.#refuseModel(src, String(err?.message ?? err).replace(/^model was not loaded: /, ''));
           model = null;
           continue;
         }
@@ -427,7 +428,7 @@ export class NextEventPredictor extends HTMLElement {
         throw err;
       }
       this.stats.restarts++;
-      const which = this.#model ? 'the embedded model (the shop\'s model trapped)' : 'the embedded model';
+      const which = this.#ownModel ? 'the embedded model (the shop\'s model trapped)' : 'the embedded model';
       const w = moduleWorker();
       if (!w) { this.#stop(`the model trapped (${err.message}) and no new worker could start`); throw err; }
       this.#engine = new WorkerEngine(w);
@@ -442,6 +443,13 @@ export class NextEventPredictor extends HTMLElement {
       this.#fail(new Error(`the model trapped in its worker (${err.message}); restarted with ${which} (restart ${this.stats.restarts} of ${MAX_RESTARTS})`), 'worker');
       throw err;
     }
+  }
+
+  /** One request whose reply's state becomes the element's. */
+  async #send(msg) {
+    const r = await this.#call(msg);
+    this.#state = r.state;
+    return r;
   }
 
   #stop(message) {
@@ -476,8 +484,7 @@ export class NextEventPredictor extends HTMLElement {
     if (bad || stale) {
       if (bad) this.#discard(new Error(bad)); else { try { this.#storage?.removeItem(STORAGE_KEY); } catch { /* unavailable */ } }
       if (stale && initial) this.stats.expired = true;
-      this.#then(() => this.#call({ op: 'clear' }).then((r) => { this.#state = r.state; }));
-      this.#meta = [];
+      this.#then(() => this.#forgetNow());
       return false;
     }
     this.#meta = stored.meta;
@@ -491,15 +498,13 @@ export class NextEventPredictor extends HTMLElement {
     if (raw === null) return;
     let stored;
     try { stored = parseStored(raw); } catch (err) { this.#discard(err); return; }
-    const before = this.#state;
     try {
-      const r = await this.#call({ op: 'restore', snapshot: stored.session });
-      this.#state = r.state;
+      await this.#send({ op: 'restore', snapshot: stored.session });
     } catch (err) {
       if (!(err instanceof Trap)) this.#discard(err);
       return;
     }
-    if (!this.#adopt(stored, initial, null) && before) { /* a stale or mismatched record: adopt cleared it */ }
+    this.#adopt(stored, initial, null);
   }
 
   #save() {
@@ -520,7 +525,7 @@ export class NextEventPredictor extends HTMLElement {
 
   attributeChangedCallback(name, _old, value) {
     if (name === 'threshold' && this.#ready && value !== null) {
-      this.#then(() => this.#call({ op: 'threshold', value: Number(value) }).then((r) => { this.#state = r.state; }, (err) => { if (!(err instanceof Trap)) this.#fail(err, 'attribute'); }));
+      this.#then(() => this.#send({ op: 'threshold', value: Number(value) }).catch((err) => { if (!(err instanceof Trap)) this.#fail(err, 'attribute'); }));
     }
     if (name === 'consent') this.#consentChanged(value ?? 'granted');
   }
@@ -549,7 +554,7 @@ export class NextEventPredictor extends HTMLElement {
   }
   async #forgetNow() {
     this.#meta = [];
-    try { const r = await this.#call({ op: 'clear' }); this.#state = r.state; } catch { /* a trap is reported by #call */ }
+    try { await this.#send({ op: 'clear' }); } catch { /* a trap is reported by #call */ }
   }
 
   /** Forgets this visit: the session, the queue and the stored history. */
@@ -591,11 +596,10 @@ export class NextEventPredictor extends HTMLElement {
         const last = this.#state.history.at(-1);
         const t = event?.event_time instanceof Date ? event.event_time.getTime() : typeof event?.event_time === 'number' ? event.event_time : Date.parse(event?.event_time);
         if (last && Number.isFinite(t) && t - Date.parse(last.event_time) > SESSION_GAP_MS) {
-          this.#state = (await this.#call({ op: 'clear' })).state;
+          await this.#send({ op: 'clear' });
           this.#meta = [];
         }
-        const r = await this.#call({ op: 'observe', event });
-        this.#state = r.state;
+        const r = await this.#send({ op: 'observe', event });
         this.#meta.push(meta);
         const keep = r.state.history.length;
         if (this.#meta.length > keep) this.#meta.splice(0, this.#meta.length - keep);

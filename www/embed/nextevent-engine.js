@@ -67,6 +67,11 @@ export function createHandler() {
   };
 }
 
+/** `"RuntimeError: …"` for a WebAssembly trap (the instance is dead after it), else null. */
+export function trapMessage(err) {
+  return err instanceof WebAssembly.RuntimeError ? `${err.name}: ${err.message}` : null;
+}
+
 /**
  * Serves `handle` on a worker scope: each `{id, ...request}` message gets `{id, reply}`,
  * `{id, error}` (a refused input: the session is unchanged) or `{id, trap}` — a
@@ -79,8 +84,8 @@ export function listen(scope, handle) {
     try {
       scope.postMessage({ id, reply: await handle(msg) });
     } catch (err) {
-      if (err instanceof WebAssembly.RuntimeError) scope.postMessage({ id, trap: `${err.name}: ${err.message}` });
-      else scope.postMessage({ id, error: String(err?.message ?? err) });
+      const trap = trapMessage(err);
+      scope.postMessage(trap === null ? { id, error: String(err?.message ?? err) } : { id, trap });
     }
   });
   scope.postMessage({ id: 0, reply: { listening: true } });

@@ -37,9 +37,6 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
-/// The most bytes `options.model` takes: the same limit as the demo's "Try another model".
-const MAX_MODEL_OPTION_BYTES: usize = crate::core::predict::MAX_MODEL_BYTES;
-
 /// `options.model`: the embedded model when absent or null, else an exported `.onnx` given as
 /// a `Uint8Array` or `ArrayBuffer`, checked (size, spec, graph) before tract sees it. A refused
 /// model is an `Error` with the same reason the demo's model picker shows.
@@ -58,13 +55,9 @@ fn predictor_option(options: &JsValue) -> Result<Predictor, JsError> {
             describe(&m)
         )));
     };
-    let len = bytes.length() as usize;
-    if len > MAX_MODEL_OPTION_BYTES {
-        return Err(JsError::new(&format!(
-            "model was not loaded: model file is {len} bytes; the limit is {MAX_MODEL_OPTION_BYTES}"
-        )));
-    }
+    // Size, spec and graph are checked by `Predictor::from_onnx_bytes`, as for the demo's picker.
     let bytes = bytes.to_vec();
+    let len = bytes.len();
     let key = {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
