@@ -3,6 +3,9 @@
 #   bash fuzz/run.sh [seconds per target, default 300] [targets...]
 # FUZZ_SANITIZER=address runs under AddressSanitizer (about 3× slower; the crate and its
 # dependencies' unsafe code are then checked too); the default is none, for throughput.
+# FUZZ_FORK=1 runs in libFuzzer's fork mode with -ignore_crashes=1: the campaign goes on past a
+# crash and keeps every crashing input (for the unchecked model target, where tract's own panics
+# are expected); `bash fuzz/triage.sh` then groups them by panic site.
 # Needs a nightly toolchain (`rustup toolchain install nightly`) and `cargo install cargo-fuzz`.
 # Seed corpora are made from ../shared/data at run time (never committed). A crash leaves its
 # input in fuzz/artifacts/<target>/; turn it into a regression test in tests/ and fix it.
@@ -25,10 +28,13 @@ for t in "${targets[@]}"; do
   cargo +nightly fuzz build --release --debug-assertions -s "$sanitizer" "${features[@]}" "$bin"
   echo "==> $t for $secs s"
   mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
+  fork=()
+  if [ "${FUZZ_FORK:-0}" = 1 ]; then fork=(-fork=1 -ignore_crashes=1); fi
+  rm -f "fuzz/logs/$t.stats"
   set +e
-  cargo +nightly fuzz run --release --debug-assertions -s "$sanitizer" "${features[@]}" "$bin" \
+  NEXTEVENT_FUZZ_STATS="$PWD/fuzz/logs/$t.stats" cargo +nightly fuzz run --release --debug-assertions -s "$sanitizer" "${features[@]}" "$bin" \
     "fuzz/corpus/$t" -- -artifact_prefix="fuzz/artifacts/$t/" \
-    -max_total_time="$secs" -print_final_stats=1 -rss_limit_mb=4096 -max_len=8192 \
+    -max_total_time="$secs" -print_final_stats=1 -rss_limit_mb=4096 -max_len=8192 "${fork[@]}" \
     > "fuzz/logs/$t.log" 2>&1
   rc=$?
   set -e

@@ -21,6 +21,8 @@ use tract_onnx::pb::ModelProto;
 static RUNS: AtomicU64 = AtomicU64::new(0);
 static LOADED: AtomicU64 = AtomicU64::new(0);
 static RAN: AtomicU64 = AtomicU64::new(0);
+static STATS: std::sync::OnceLock<Option<std::ffi::OsString>> = std::sync::OnceLock::new();
+static DUMP: std::sync::OnceLock<Option<std::ffi::OsString>> = std::sync::OnceLock::new();
 
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
@@ -36,6 +38,12 @@ fuzz_target!(|data: &[u8]| {
         mutate(&mut model, m);
     }
     let bytes = model.encode_to_vec();
+    // `NEXTEVENT_FUZZ_DUMP=FILE` writes the mutated model (and prints the steps), to turn a
+    // crash input into a readable regression case: `model_graph ARTIFACT` runs just that input.
+    if let Some(path) = DUMP.get_or_init(|| std::env::var_os("NEXTEVENT_FUZZ_DUMP")) {
+        eprintln!("base {base}, steps {steps:?}");
+        std::fs::write(path, &bytes).expect("NEXTEVENT_FUZZ_DUMP is writable");
+    }
     let n = RUNS.fetch_add(1, Relaxed) + 1;
     match Predictor::from_onnx_bytes(&bytes) {
         Ok(p) => {
@@ -64,6 +72,24 @@ fuzz_target!(|data: &[u8]| {
             // Typed by construction; the text must say something.
             assert!(!e.to_string().is_empty());
         }
+    }
+    // `NEXTEVENT_FUZZ_STATS=FILE` appends `pid runs loaded ran` after every run: in libFuzzer's
+    // fork mode each job is its own process, whose stderr is not kept.
+    if let Some(path) = STATS.get_or_init(|| std::env::var_os("NEXTEVENT_FUZZ_STATS")) {
+        use std::io::Write;
+        let line = format!(
+            "{} {n} {} {}\n",
+            std::process::id(),
+            LOADED.load(Relaxed),
+            RAN.load(Relaxed)
+        );
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .expect("NEXTEVENT_FUZZ_STATS is writable");
+        f.write_all(line.as_bytes())
+            .expect("NEXTEVENT_FUZZ_STATS is writable");
     }
     if n.is_power_of_two() {
         eprintln!(

@@ -325,6 +325,66 @@ pub fn bad_models() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             with_node("brand_embedding", |n| n.input[1] = "features".into()),
             "input `indices` must be the graph input `brand_bucket`",
         ),
+        // Fuzz findings (docs/FUZZING.md, `model_graph_unchecked`, the graph check off): each of
+        // these, through to "Expand swapped for ReduceSum", made tract 0.23.9 (or ndarray under
+        // it) panic, or a loaded model predict something that is not a distribution; the graph
+        // check refuses them first. `bash fuzz/triage.sh` replays them with the check off.
+        (
+            "Flatten without its input",
+            with_node("h", |n| n.input.clear()),
+            "node `h` (Flatten): input `input` is missing",
+        ),
+        (
+            "Transpose without its input",
+            with_node("x_nct", |n| n.input.clear()),
+            "node `x_nct` (Transpose): input `data` is missing",
+        ),
+        (
+            "Conv with its data input left empty",
+            with_node("conv", |n| n.input[0].clear()),
+            "node `conv` (Conv): input `X` is missing",
+        ),
+        (
+            "Softmax over the batch axis",
+            with_node("probabilities", |n| attr(n, "axis").i = 0),
+            "node `probabilities` (Softmax): axis must be 1",
+        ),
+        (
+            "the output's node removed",
+            with_model(|m| {
+                let g = m.graph.as_mut().unwrap();
+                g.node.retain(|n| n.name != "probabilities");
+            }),
+            "output `probabilities`: is not computed by any node",
+        ),
+        (
+            "initializer of type string",
+            with_model(|m| {
+                let g = m.graph.as_mut().unwrap();
+                let t = g
+                    .initializer
+                    .iter_mut()
+                    .find(|t| t.name == "gru.B")
+                    .unwrap();
+                t.data_type = 8;
+            }),
+            "initializer `gru.B`: has data type 8, expected float32, int64 or int8",
+        ),
+        (
+            "Transpose fed the brand embedding",
+            with_node("x_tnc", |n| n.input[0] = "brand_embedding".into()),
+            "node `gru` (GRU): input `W` is float32 [2, 96, 32], expected float32 [2, 96, 16]",
+        ),
+        (
+            "Conv with empty pads",
+            with_node("conv", |n| attr(n, "pads").ints.clear()),
+            "node `conv` (Conv): expected kernel_shape [3] and pads [1, 1]",
+        ),
+        (
+            "Expand swapped for ReduceSum",
+            with_node("h0", |n| n.op_type = "ReduceSum".into()),
+            "node `h0` (ReduceSum): reduces over the batch dimension N",
+        ),
         (
             "embedding of the wrong size",
             with_model(|m| {
