@@ -318,6 +318,42 @@ test('visit: Segment track calls (and analytics.js blocked) feed the same histor
   } finally { await b.context.close(); b.server.stop(); }
 });
 
+test('visit: moving the element in the page reads nothing twice; dataLayer entries pushed while it was out are read when it is back', async () => {
+  const head = `
+    window.dataLayer = [${JSON.stringify(ga4('view_item', [{ item_id: 5802432, price: 4.05, item_brand: 'runail' }]))}];
+    window.analytics = { listeners: [], on(name, fn) { if (name === 'track') this.listeners.push(fn); },
+      track(event, props) { for (const f of this.listeners) f(event, props, {}); } };
+  `;
+  const body = `
+    const el = document.querySelector('next-event-predictor');
+    el.addEventListener('nextevent:ready', async () => {
+      document.body.insertAdjacentHTML('afterbegin', '<div data-nextevent-view data-nextevent-product="5802433" data-nextevent-price="5.5"></div>');
+      document.body.append(el); // moved: disconnected and connected again
+      document.body.prepend(el); // and once more
+      el.remove();
+      dataLayer.push(${JSON.stringify(ga4('add_to_cart', [{ item_id: 5802432, price: 4.05 }]))});
+      analytics.track('Product Viewed', { product_id: 1, price: 1 }); // unheard: the element is out
+      document.body.append(el);
+      analytics.track('Product Added', { product_id: 5802433, price: 5.5 });
+      dataLayer.push(${JSON.stringify(ga4('remove_from_cart', [{ item_id: 5802432, price: 4.05 }]))});
+      window.__done = true;
+    });
+  `;
+  const s = await blank(head, body, 'source="dataLayer segment clicks"');
+  try {
+    const history = await s.el(() => document.querySelector('next-event-predictor').history);
+    assert.deepEqual(history.map((x) => [x.event_type, x.product_id, x.source ?? null]), [
+      ['view', 5802432, 'dataLayer'], ['view', 5802433, null], ['cart', 5802432, 'dataLayer'],
+      ['cart', 5802433, 'segment'], ['remove_from_cart', 5802432, 'dataLayer'],
+    ]);
+    const stats = await s.el(() => document.querySelector('next-event-predictor').stats);
+    assert.equal(stats.observed, 5);
+    assert.equal(stats.detached, 1);
+    assert.deepEqual(s.log.filter((x) => x.type === 'nextevent:error'), []);
+    assert.deepEqual(s.errors, []);
+  } finally { await s.context.close(); s.server.stop(); }
+});
+
 test('visit: consent pending stores nothing and queues in memory; granted proceeds; denied drops everything', async () => {
   const pushes = `
     window.dataLayer = [];

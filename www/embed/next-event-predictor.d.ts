@@ -36,6 +36,8 @@ export interface VisitStats {
   engine: 'worker' | 'main-thread' | null;
   /** Fresh workers started after a trap. */
   restarts: number;
+  /** Segment track calls made while the element was out of the document (not observed; dataLayer entries pushed meanwhile are read when it is back). */
+  detached: number;
 }
 
 /** The element's session once every event observed so far has been predicted. */

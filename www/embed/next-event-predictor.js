@@ -284,8 +284,13 @@ export class NextEventPredictor extends HTMLElement {
   #detach = [];
   #connected = false;
   #started = false;
+  // Moving the element (a framework re-parenting it) disconnects and reconnects it: each source
+  // is attached once, and what it already read is not read again.
+  #dataLayer = null; // { array, read, push }: the array, how many entries were read, our push
+  #segment = false;
+  #declared = new WeakSet();
   /** What was observed, ignored (by name) and rejected since this page loaded, and where the model runs. */
-  stats = { observed: 0, queued: 0, ignored: {}, rejected: 0, duplicates: 0, restored: 0, expired: false, engine: null, restarts: 0 };
+  stats = { observed: 0, queued: 0, ignored: {}, rejected: 0, duplicates: 0, restored: 0, expired: false, engine: null, restarts: 0, detached: 0 };
 
   #onClick = (e) => {
     const el = e.target instanceof Element ? e.target.closest('[data-nextevent-type]') : null;
@@ -645,20 +650,34 @@ export class NextEventPredictor extends HTMLElement {
 
   #attachDataLayer() {
     const dl = (window.dataLayer = window.dataLayer || []);
-    const handle = (entry) => {
+    if (this.#dataLayer?.array !== dl) {
+      // Chain to whatever push is installed now (Array.prototype.push or a tag manager's); a
+      // tag manager installed later wraps ours the same way and so still reaches it. Ours stays
+      // in the chain for the element's life (it cannot be unwrapped from under a later one), and
+      // reads only while the element is connected.
+      const state = { array: dl, read: 0, push: null };
+      const previous = dl.push;
+      const element = this;
+      state.push = function push(...args) {
+        const r = previous.apply(this, args);
+        if (element.#connected && element.#dataLayer === state) element.#readDataLayer();
+        return r;
+      };
+      dl.push = state.push;
+      this.#dataLayer = state;
+    }
+    // Entries pushed while the element was out of the document are read now; none twice.
+    this.#readDataLayer();
+  }
+
+  #readDataLayer() {
+    const d = this.#dataLayer;
+    // A page that empties its dataLayer has nothing new to read: start from its end.
+    if (d.read > d.array.length) d.read = d.array.length;
+    while (d.read < d.array.length) {
+      const entry = d.array[d.read++];
       try { this.#ingestRead(readDataLayerEntry(entry), 'dataLayer'); } catch (err) { this.stats.rejected++; this.#fail(err, 'dataLayer'); }
-    };
-    for (const entry of Array.from(dl)) handle(entry);
-    // Chain to whatever push is installed now (Array.prototype.push or a tag manager's); a
-    // tag manager installed later wraps ours the same way and so still reaches it.
-    const previous = dl.push;
-    const wrapped = function push(...args) {
-      const r = previous.apply(this, args);
-      for (const a of args) handle(a);
-      return r;
-    };
-    dl.push = wrapped;
-    this.#detach.push(() => { if (dl.push === wrapped) dl.push = previous; });
+    }
   }
 
   #attachSegment() {
@@ -666,8 +685,13 @@ export class NextEventPredictor extends HTMLElement {
     // analytics.js (or its snippet's stub, which queues `on` until the library loads); when
     // it is blocked or absent nothing is attached and nothing breaks.
     if (!a || typeof a.on !== 'function') { this.#fail(new Error('source="segment": window.analytics is not on the page (load the Segment snippet before this element)'), 'segment'); return; }
+    // analytics.js has no history to catch up from: a call made while the element is out of the
+    // document is not observed, and is counted in stats.detached.
+    if (this.#segment) return;
+    this.#segment = true;
     try {
       a.on('track', (name, props) => {
+        if (!this.#connected) { this.stats.detached++; return; }
         try { this.#ingestRead(readSegmentTrack(name, props), 'segment'); } catch (err) { this.stats.rejected++; this.#fail(err, 'segment'); }
       });
     } catch (err) {
@@ -681,7 +705,13 @@ export class NextEventPredictor extends HTMLElement {
     if (!this.#scope) { this.#fail(new Error(`<next-event-predictor for="${sel}">: no element matches`), 'attribute'); return; }
     this.#scope.addEventListener('click', this.#onClick);
     // Views declared by the page (a product page is a view on load).
-    const declare = () => { for (const el of this.#scope.querySelectorAll('[data-nextevent-view]')) this.#ingestClick(el, 'view'); };
+    const declare = () => {
+      for (const el of this.#scope?.querySelectorAll('[data-nextevent-view]') ?? []) {
+        if (this.#declared.has(el)) continue;
+        this.#declared.add(el);
+        this.#ingestClick(el, 'view');
+      }
+    };
     if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', declare, { once: true }); else declare();
   }
 
