@@ -10,7 +10,7 @@
 // - LCP of the product page with and without nextevent, cold (a fresh browser context);
 // - the bytes the worker scripts add.
 // dist/ is served from 127.0.0.1 brotli-compressed with cache headers, as a good static host
-// would. Usage: node perf/pageload.mjs [--runs N] [--json FILE] label=dir [label=dir …]
+// would. Usage: node perf/pageload.mjs [--runs N] [--json FILE] [--browser-only] label=dir …
 import { createServer } from 'node:http';
 import { brotliCompressSync, constants } from 'node:zlib';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -25,15 +25,19 @@ const RUNS = Number(opt('--runs', '7'));
 const JSON_OUT = opt('--json', null);
 // --from FILE: print the table of an earlier run's --json file again, measuring nothing.
 const FROM = opt('--from', null);
+// --browser-only: skip the Lighthouse runs (the slow part); the browser figures only.
+const BROWSER_ONLY = args.includes('--browser-only');
+if (BROWSER_ONLY) args.splice(args.indexOf('--browser-only'), 1);
+const NEED_LH = !FROM && !BROWSER_ONLY;
 const builds = args.map((a) => { const [label, dir] = a.includes('=') ? a.split('=') : ['this build', a]; return { label, dir: normalize(dir) }; });
 if (!builds.length) builds.push({ label: 'this build', dir: `${root}dist` });
 const LH = process.env.LIGHTHOUSE_DIR || `${root}target/lighthouse`;
-if (!FROM && !existsSync(`${LH}/node_modules/lighthouse/core/index.js`)) {
+if (NEED_LH && !existsSync(`${LH}/node_modules/lighthouse/core/index.js`)) {
   console.error(`Lighthouse is not installed in ${LH}: run \`bash perf/pageload.sh\` (it installs lighthouse@12.2.3 there)`);
   process.exit(2);
 }
-const { default: lighthouse } = FROM ? {} : await import(pathToFileURL(`${LH}/node_modules/lighthouse/core/index.js`));
-const chromeLauncher = FROM ? null : await import(pathToFileURL(`${LH}/node_modules/chrome-launcher/dist/index.js`));
+const { default: lighthouse } = NEED_LH ? await import(pathToFileURL(`${LH}/node_modules/lighthouse/core/index.js`)) : {};
+const chromeLauncher = NEED_LH ? await import(pathToFileURL(`${LH}/node_modules/chrome-launcher/dist/index.js`)) : null;
 const CHROME_FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
 
@@ -168,15 +172,17 @@ for (const { label, dir } of saved ? [] : builds) {
   const list = Array.isArray(products) ? products : products.products;
   const ids = list.slice(0, 2).map((p) => p.product_id);
   const product = `/shop/product.html?id=${ids[0]}`;
-  console.error(`[${label}] ${dir}: Lighthouse ×${RUNS} on the product page, the page without nextevent and the demo…`);
   const r = { label, dir };
-  r.lh_product = await lighthouseMedian(`${s.url}${product}`, ['performance', 'accessibility']);
-  r.lh_product_without = await lighthouseMedian(`${s.url}/without${product}`, ['performance']);
-  r.lh_demo = await lighthouseMedian(`${s.url}/`, ['performance', 'accessibility']);
-  r.a11y_shop = {};
-  for (const p of ['shop/index.html', product.slice(1), 'shop/cart.html', 'shop/checkout.html', 'shop/confirmation.html?order=1']) {
-    const one = await lighthouseRun(`${s.url}/${p}`, ['accessibility']);
-    r.a11y_shop[p.split('?')[0]] = { score: one.accessibility, failing: one.failing };
+  if (!BROWSER_ONLY) {
+    console.error(`[${label}] ${dir}: Lighthouse ×${RUNS} on the product page, the page without nextevent and the demo…`);
+    r.lh_product = await lighthouseMedian(`${s.url}${product}`, ['performance', 'accessibility']);
+    r.lh_product_without = await lighthouseMedian(`${s.url}/without${product}`, ['performance']);
+    r.lh_demo = await lighthouseMedian(`${s.url}/`, ['performance', 'accessibility']);
+    r.a11y_shop = {};
+    for (const p of ['shop/index.html', product.slice(1), 'shop/cart.html', 'shop/checkout.html', 'shop/confirmation.html?order=1']) {
+      const one = await lighthouseRun(`${s.url}/${p}`, ['accessibility']);
+      r.a11y_shop[p.split('?')[0]] = { score: one.accessibility, failing: one.failing };
+    }
   }
   console.error(`[${label}] long animation frames, second-page ready, cold LCP ×${RUNS}…`);
   const browser = await launch();
@@ -203,15 +209,15 @@ for (const { label, dir } of saved ? [] : builds) {
 
 const f = (v, d = 0) => (v == null ? '—' : Number(v).toFixed(d));
 const rows = [
-  ['shop product page: Lighthouse performance (goal ≥ 95)', (r) => f(r.lh_product.performance)],
-  ['… the same page without nextevent', (r) => f(r.lh_product_without.performance)],
-  ['shop product page: TBT ms / CLS (goal ≤ 0.1)', (r) => `${f(r.lh_product.tbt_ms)} / ${f(r.lh_product.cls, 3)}`],
-  ['… without nextevent: TBT ms / CLS', (r) => `${f(r.lh_product_without.tbt_ms)} / ${f(r.lh_product_without.cls, 3)}`],
-  ['shop product page: LCP ms (Lighthouse, simulated)', (r) => `${f(r.lh_product.lcp_ms)} (without: ${f(r.lh_product_without.lcp_ms)})`],
-  ['demo: Lighthouse performance (goal ≥ 90)', (r) => f(r.lh_demo.performance)],
-  ['demo: LCP ms (goal ≤ 2,500) / TBT ms / CLS', (r) => `${f(r.lh_demo.lcp_ms)} / ${f(r.lh_demo.tbt_ms)} / ${f(r.lh_demo.cls, 3)}`],
-  ['accessibility: demo / product page (goal 100)', (r) => `${f(r.lh_demo.accessibility)} / ${f(r.lh_product.accessibility)}`],
-  ['accessibility: every shop page', (r) => Object.entries(r.a11y_shop).map(([p, x]) => `${p.replace('shop/', '')} ${f(x.score)}${x.failing.length ? ` (${x.failing.join(', ')})` : ''}`).join('; ')],
+  ['shop product page: Lighthouse performance (goal ≥ 95)', (r) => f(r.lh_product?.performance)],
+  ['… the same page without nextevent', (r) => f(r.lh_product_without?.performance)],
+  ['shop product page: TBT ms / CLS (goal ≤ 0.1)', (r) => `${f(r.lh_product?.tbt_ms)} / ${f(r.lh_product?.cls, 3)}`],
+  ['… without nextevent: TBT ms / CLS', (r) => `${f(r.lh_product_without?.tbt_ms)} / ${f(r.lh_product_without?.cls, 3)}`],
+  ['shop product page: LCP ms (Lighthouse, simulated)', (r) => `${f(r.lh_product?.lcp_ms)} (without: ${f(r.lh_product_without?.lcp_ms)})`],
+  ['demo: Lighthouse performance (goal ≥ 90)', (r) => f(r.lh_demo?.performance)],
+  ['demo: LCP ms (goal ≤ 2,500) / TBT ms / CLS', (r) => `${f(r.lh_demo?.lcp_ms)} / ${f(r.lh_demo?.tbt_ms)} / ${f(r.lh_demo?.cls, 3)}`],
+  ['accessibility: demo / product page (goal 100)', (r) => `${f(r.lh_demo?.accessibility)} / ${f(r.lh_product?.accessibility)}`],
+  ['accessibility: every shop page', (r) => Object.entries(r.a11y_shop ?? {}).map(([p, x]) => `${p.replace('shop/', '')} ${f(x.score)}${x.failing.length ? ` (${x.failing.join(', ')})` : ''}`).join('; ')],
   ['LoAF blocking ms, load + 100 events: with / without nextevent', (r) => `${f(r.loaf.with.blocking_ms)} / ${f(r.loaf.without.blocking_ms)}`],
   // Chromium leaves `scripts[]` empty for wasm compilation and for module/worker work, so the
   // with − without difference is the measure of what nextevent adds; the attributed part is shown too.

@@ -135,6 +135,9 @@ test('worker: outlooks through the module worker equal the main-thread API, unde
   // loading="lazy" (the default): the worker starts after the page's load event.
   const loadedAt = await p.page.evaluate(() => window.__loadedAt);
   assert.ok(p.workers[0].at >= loadedAt, `worker started ${p.workers[0].at - loadedAt} ms after load`);
+  // The page compiled the wasm and posted the module: the page fetched it (a worker's own
+  // fetches are not in the page's resource timeline).
+  assert.equal(await wasmFetchesOfThePage(p.page), 1);
   const { viaElement, viaApi, state } = await both(p.page, EVENTS);
   assertSame(viaElement, viaApi, 'worker vs API');
   assert.equal(state.observed, EVENTS.length);
@@ -157,6 +160,17 @@ test('worker: outlooks through the module worker equal the main-thread API, unde
   assert.match(errors[0], /event_type/);
   assert.match(errors[1], /NaN/);
   assert.match(errors[2], /not plain data/);
+  await clean(p);
+});
+
+const wasmFetchesOfThePage = (page) => page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/nextevent_bg.wasm')).length);
+
+test('worker: where the page cannot compile the wasm, the worker loads it itself and predicts the same', async () => {
+  const p = await open('storage="none" loading="eager"', { init: () => { WebAssembly.compileStreaming = () => Promise.reject(new TypeError('blocked for the test')); } });
+  assert.equal((await p.log()).find((x) => x.type === 'nextevent:ready').detail.engine, 'worker');
+  assert.equal(await wasmFetchesOfThePage(p.page), 1, 'the page fetched it, failed to compile it, and left it to the worker');
+  const { viaElement, viaApi } = await both(p.page, EVENTS);
+  assertSame(viaElement, viaApi, 'worker (its own wasm) vs API');
   await clean(p);
 });
 

@@ -219,7 +219,10 @@ class InlineEngine {
   #handle = createHandler();
   async request(msg) {
     try {
-      return await this.#handle(structuredClone(msg));
+      // A compiled module is passed as it is (the same thread); the rest is copied as a worker
+      // would receive it.
+      const { wasm, ...rest } = msg;
+      return await this.#handle({ ...structuredClone(rest), ...(wasm ? { wasm } : {}) });
     } catch (err) {
       const trap = trapMessage(err);
       throw trap === null ? err : new Trap(trap);
@@ -229,6 +232,20 @@ class InlineEngine {
 }
 
 const WORKER_URL = new URL('./nextevent-worker.js', import.meta.url);
+const WASM_URL = new URL('./nextevent_bg.wasm', import.meta.url);
+
+/**
+ * The wasm, compiled by the page (a WebAssembly.Module, or undefined where that fails: the
+ * engine then loads it itself). Compiled here and posted to the worker, because Chromium then
+ * reuses the optimised code it cached for the page on the next page of the visit. A worker
+ * compiling the same file itself measured 85–170 ms per `open` on the second page, against
+ * 20–60 ms with the page's module (perf/pageload.sh measures navigation → ready). Compiling streams on the
+ * browser's background threads, and a restarted worker reuses the module.
+ */
+function compileWasm() {
+  if (typeof WebAssembly.compileStreaming !== 'function') return Promise.resolve(undefined);
+  return WebAssembly.compileStreaming(fetch(WASM_URL)).catch(() => undefined);
+}
 
 /**
  * A module worker, or null where the browser has none: a browser reads `type` from the
@@ -268,6 +285,7 @@ export class NextEventPredictor extends HTMLElement {
   static observedAttributes = ['threshold', 'consent'];
   /** The engine (worker or main thread); null before loading and once stopped. */
   #engine = null;
+  #wasm = null;
   /** The session's state after the last request: { history, observed, atRisk, stage, threshold, snapshot }. */
   #state = null;
   /** Requests to the engine, one after another: events are observed in the order they came. */
@@ -354,6 +372,7 @@ export class NextEventPredictor extends HTMLElement {
       const loading = this.getAttribute('loading') ?? 'lazy';
       if (loading !== 'eager' && loading !== 'lazy') this.#fail(new Error(`loading="${loading}" is not one of lazy, eager`), 'attribute');
       if (loading !== 'eager') await afterPage();
+      this.#wasm ??= compileWasm(); // meanwhile the model is fetched and the worker starts
       const src = this.getAttribute('model');
       let model = null;
       if (src !== null) {
@@ -392,7 +411,7 @@ export class NextEventPredictor extends HTMLElement {
     const threshold = this.#threshold;
     for (;;) {
       try {
-        const r = await this.#engine.request({ op: 'open', model, threshold, snapshot });
+        const r = await this.#engine.request({ op: 'open', model, threshold, snapshot, wasm: await this.#wasm });
         [this.#state, this.#info, this.#ownModel] = [r.state, r.info, model !== null];
         return r.restoreError;
       } catch (err) {

@@ -10,9 +10,10 @@ import init, { Session } from './nextevent.js';
 
 /**
  * A request handler: `handle({op, ...})` resolves to a reply object or throws. Ops:
- * - `open {model, threshold, snapshot}`: a new session with `model` (bytes, or null for the
+ * - `open {model, threshold, snapshot, wasm}`: a new session with `model` (bytes, or null for the
  *   embedded one), restored from `snapshot` when given; replies `{state, info, restoreError}`
- *   (a refused snapshot is not fatal: the session starts empty and says why).
+ *   (a refused snapshot is not fatal: the session starts empty and says why). `wasm`, when
+ *   given on the first request, is the compiled nextevent_bg.wasm to instantiate.
  * - `observe {event}`: `{outlook, events: [{type, detail}], state}` (the `nextevent:*` events
  *   the session dispatched, for the element to re-dispatch on the page).
  * - `restore {snapshot}`, `threshold {value}`, `clear`: `{state}`.
@@ -33,7 +34,8 @@ export function createHandler() {
   const need = () => { if (!session) throw new Error('no session: open one first'); };
 
   return async function handle(msg) {
-    loading ??= init();
+    // The first request may carry the page's compiled WebAssembly.Module (see the element).
+    loading ??= init(msg?.wasm instanceof WebAssembly.Module ? { module_or_path: msg.wasm } : undefined);
     await loading;
     switch (msg?.op) {
       case 'open': {
