@@ -189,13 +189,7 @@ pub fn bad_models() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         ),
         (
             "initializer shape inconsistent",
-            with_model(|m| {
-                let g = m.graph.as_mut().unwrap();
-                let t = g
-                    .initializer
-                    .iter_mut()
-                    .find(|t| t.name == "gru.B")
-                    .unwrap();
+            with_initializer("gru.B", |t| {
                 t.dims = vec![2, 96];
                 t.raw_data.truncate(2 * 96 * 4);
             }),
@@ -203,41 +197,19 @@ pub fn bad_models() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         ),
         (
             "initializer bytes short of its shape",
-            with_model(|m| {
-                let g = m.graph.as_mut().unwrap();
-                let t = g
-                    .initializer
-                    .iter_mut()
-                    .find(|t| t.name == "gru.B")
-                    .unwrap();
-                t.raw_data.truncate(12);
-            }),
+            with_initializer("gru.B", |t| t.raw_data.truncate(12)),
             "initializer `gru.B`: holds 12 bytes",
         ),
         (
             "NaN weight",
-            with_model(|m| {
-                let g = m.graph.as_mut().unwrap();
-                let t = g
-                    .initializer
-                    .iter_mut()
-                    .find(|t| t.name == "head.bias")
-                    .unwrap();
-                t.raw_data[..4].copy_from_slice(&f32::NAN.to_le_bytes());
+            with_initializer("head.bias", |t| {
+                t.raw_data[..4].copy_from_slice(&f32::NAN.to_le_bytes())
             }),
             "initializer `head.bias`: value 0 is NaN",
         ),
         (
             "huge initializer",
-            with_model(|m| {
-                let g = m.graph.as_mut().unwrap();
-                let t = g
-                    .initializer
-                    .iter_mut()
-                    .find(|t| t.name == "gru.B")
-                    .unwrap();
-                t.dims = vec![2, 1 << 16, 16];
-            }),
+            with_initializer("gru.B", |t| t.dims = vec![2, 1 << 16, 16]),
             "the limit is 1048576",
         ),
         (
@@ -359,15 +331,7 @@ pub fn bad_models() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         ),
         (
             "initializer of type string",
-            with_model(|m| {
-                let g = m.graph.as_mut().unwrap();
-                let t = g
-                    .initializer
-                    .iter_mut()
-                    .find(|t| t.name == "gru.B")
-                    .unwrap();
-                t.data_type = 8;
-            }),
+            with_initializer("gru.B", |t| t.data_type = 8),
             "initializer `gru.B`: has data type 8, expected float32, int64 or int8",
         ),
         (
@@ -411,6 +375,19 @@ fn with_node(name: &str, f: impl FnOnce(&mut tract_onnx::pb::NodeProto)) -> Vec<
             .find(|n| n.name == name)
             .unwrap_or_else(|| panic!("no node {name}"));
         f(n)
+    })
+}
+
+/// `with_model`, changing the initializer named `name`.
+fn with_initializer(name: &str, f: impl FnOnce(&mut tract_onnx::pb::TensorProto)) -> Vec<u8> {
+    with_model(|m| {
+        let g = m.graph.as_mut().unwrap();
+        let t = g
+            .initializer
+            .iter_mut()
+            .find(|t| t.name == name)
+            .unwrap_or_else(|| panic!("no initializer {name}"));
+        f(t)
     })
 }
 

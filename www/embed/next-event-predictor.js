@@ -304,7 +304,7 @@ export class NextEventPredictor extends HTMLElement {
   #started = false;
   // Moving the element (a framework re-parenting it) disconnects and reconnects it: each source
   // is attached once, and what it already read is not read again.
-  #dataLayer = null; // { array, read, push }: the array, how many entries were read, our push
+  #dataLayer = null; // { array, read }: the dataLayer wrapped, and how many of its entries were read
   #segment = false;
   #declared = new WeakSet();
   /** What was observed, ignored (by name) and rejected since this page loaded, and where the model runs. */
@@ -674,15 +674,14 @@ export class NextEventPredictor extends HTMLElement {
       // tag manager installed later wraps ours the same way and so still reaches it. Ours stays
       // in the chain for the element's life (it cannot be unwrapped from under a later one), and
       // reads only while the element is connected.
-      const state = { array: dl, read: 0, push: null };
+      const state = { array: dl, read: 0 };
       const previous = dl.push;
       const element = this;
-      state.push = function push(...args) {
+      dl.push = function push(...args) {
         const r = previous.apply(this, args);
         if (element.#connected && element.#dataLayer === state) element.#readDataLayer();
         return r;
       };
-      dl.push = state.push;
       this.#dataLayer = state;
     }
     // Entries pushed while the element was out of the document are read now; none twice.
