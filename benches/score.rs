@@ -28,7 +28,7 @@ fn main() {
         all.push_with(ds.window(refs[i % refs.len()]).0, model.calendar());
     }
     // The inputs for onnxruntime: n, then features (f32 LE), then brands (i64 LE).
-    let mut f = std::fs::File::create(out.join("inputs.bin")).unwrap();
+    let mut f = std::io::BufWriter::new(std::fs::File::create(out.join("inputs.bin")).unwrap());
     f.write_all(&(all.n as u64).to_le_bytes()).unwrap();
     for x in &all.features {
         f.write_all(&x.to_le_bytes()).unwrap();
@@ -36,6 +36,7 @@ fn main() {
     for x in &all.brands {
         f.write_all(&x.to_le_bytes()).unwrap();
     }
+    f.flush().unwrap();
     std::fs::write(out.join("model.onnx"), EMBEDDED_MODEL).unwrap();
 
     let singles: Vec<Batch> = (0..2_000).map(|i| all.slice(i, i + 1)).collect();

@@ -5,7 +5,8 @@
 #     intra- and inter-op threads equal to ours);
 #  2. end to end from .csv.gz to the churn list: rows/s and peak RSS at 1 M and 20.7 M generated
 #     rows, beside `nextevent ingest` (which holds every event) on the same files.
-# Writes the `score` part of BENCHMARKS.md.   bash perf/score.sh [rows...]
+#  3. where the prediction stage's time goes: tract's plan and onnxruntime's, node by node.
+# Writes the `score` and `profile` parts of BENCHMARKS.md.   bash perf/score.sh [rows...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
@@ -13,6 +14,17 @@ sizes=("$@")
 python3 -c 'import onnxruntime' 2>/dev/null || python3 -m pip install -q onnxruntime
 cargo bench --features data --bench score --quiet 2>&1 | grep -v '^$'
 python3 perf/score_ort.py
+# Per-operator profiles, tract's and onnxruntime's, and the conv-as-MatMul experiment.
+python3 -c 'import onnx' 2>/dev/null || python3 -m pip install -q onnx
+python3 perf/conv_as_matmul.py
+# Three of each, alternating, so a busy moment of a shared machine hits one run of one side:
+# the report keeps each node's lowest median.
+rm -f target/score-bench/profile-tract-*.json target/score-bench/profile-ort-*.json
+for i in 1 2 3; do
+  NEXTEVENT_PROFILE_OUT=profile-tract-$i.json cargo bench --features data --bench profile --quiet > target/score-bench/profile-tract-$i.txt
+  python3 perf/profile_ort.py profile-ort-$i.json > target/score-bench/profile-ort-$i.txt
+  grep -h '^==' target/score-bench/profile-tract-$i.txt target/score-bench/profile-ort-$i.txt
+done
 cargo build --release --features data --bin nextevent --quiet
 cargo build --release --features train --bin nextevent-train --quiet
 out=target/bench-score; mkdir -p "$out" target/nextevent-data
@@ -24,3 +36,4 @@ for rows in "${sizes[@]}"; do
   /usr/bin/time -v target/release/nextevent ingest "$file" > /dev/null 2> "$out/ingest-$rows.time"
 done
 python3 perf/score_report.py "${sizes[@]}"
+python3 perf/profile_report.py

@@ -389,6 +389,13 @@ fn predictions(p: &[f32], conv: Option<&[f32]>) -> Vec<Prediction> {
 }
 
 impl Predictor {
+    /// The any-batch plan [`Predictor::run_heads`] runs, for the per-operator profile
+    /// (`benches/profile.rs`); tract's type, so not a stable API.
+    #[doc(hidden)]
+    pub fn batch_runnable(&self) -> Result<Arc<TypedRunnableModel>> {
+        self.batch_plan()
+    }
+
     /// The any-batch-size plan, optimized on first use and shared by clones.
     fn batch_plan(&self) -> Result<Arc<TypedRunnableModel>> {
         self.batch
