@@ -139,18 +139,32 @@ async function loafRun(browser, url, withNextevent) {
   };
 }
 
-/** navigation → nextevent:ready on the second page of a visit (warm HTTP cache), and LCP cold. */
+/**
+ * navigation → nextevent:ready on the second page of a visit (warm HTTP cache), and the steps on
+ * the way (ms from navigation): DOMContentLoaded, the element defined, the wasm read from the
+ * cache (its resource entry's responseEnd) and compiled (compileStreaming settled).
+ */
 async function secondPageReady(browser, base, productUrls) {
   const ctx = await browser.newContext();
-  await ctx.addInitScript(() => { addEventListener('nextevent:ready', () => { window.__readyAt = performance.now(); }); });
+  await ctx.addInitScript(() => {
+    const at = (k) => { (window.__steps ??= {})[k] ??= performance.now(); };
+    addEventListener('nextevent:ready', () => { window.__readyAt = performance.now(); });
+    document.addEventListener('DOMContentLoaded', () => at('dcl'));
+    customElements.whenDefined('next-event-predictor').then(() => at('defined'));
+    const compile = WebAssembly.compileStreaming;
+    if (compile) WebAssembly.compileStreaming = (...a) => compile.apply(WebAssembly, a).finally(() => at('compiled'));
+  });
   const page = await ctx.newPage();
   await page.goto(`${base}${productUrls[0]}`);
   await page.waitForFunction(() => window.__readyAt !== undefined, null, { timeout: 30_000 });
   await page.goto(`${base}${productUrls[1]}`);
   await page.waitForFunction(() => window.__readyAt !== undefined, null, { timeout: 30_000 });
-  const ms = await page.evaluate(() => window.__readyAt);
+  const r = await page.evaluate(() => ({
+    ready: window.__readyAt, ...window.__steps,
+    wasm_read: performance.getEntriesByType('resource').find((e) => e.name.endsWith('.wasm'))?.responseEnd,
+  }));
   await ctx.close();
-  return ms;
+  return r;
 }
 
 async function lcpCold(browser, url) {
@@ -200,7 +214,8 @@ for (const { label, dir } of saved ? [] : builds) {
     with: { blocking_ms: med(loafWith, 'blocking_ms'), long_frames: med(loafWith, 'long_frames'), ours_script_ms: med(loafWith, 'ours_script_ms'), ours_long_frames: med(loafWith, 'ours_long_frames') },
     without: { blocking_ms: med(loafWithout, 'blocking_ms'), long_frames: med(loafWithout, 'long_frames') },
   };
-  r.second_page_ready_ms = median(ready);
+  r.second_page_ready_ms = med(ready, 'ready');
+  r.second_page_steps_ms = Object.fromEntries(['dcl', 'defined', 'wasm_read', 'compiled'].map((k) => [k, med(ready, k)]));
   r.lcp_cold_ms = { with: median(lcpWith), without: median(lcpWithout) };
   r.worker_bytes = { 'nextevent-worker.js': s.size('embed/nextevent-worker.js'), 'nextevent-engine.js': s.size('embed/nextevent-engine.js') };
   s.stop();
@@ -224,6 +239,7 @@ const rows = [
   ['… blocking added by nextevent, with − without (goal 0)', (r) => f(r.loaf.with.blocking_ms - r.loaf.without.blocking_ms)],
   ['… of it attributed to /embed/ scripts by LoAF (ms / frames)', (r) => `${f(r.loaf.with.ours_script_ms)} / ${f(r.loaf.with.ours_long_frames)}`],
   ['navigation → ready, 2nd page, warm cache, eager, ms (goal ≤ 100)', (r) => f(r.second_page_ready_ms)],
+  ['… on the way: DOMContentLoaded / element defined / wasm read / compiled, ms', (r) => (r.second_page_steps_ms ? ['dcl', 'defined', 'wasm_read', 'compiled'].map((k) => f(r.second_page_steps_ms[k])).join(' / ') : '—')],
   ['product page LCP cold ms: with / without (goal ≤ +5 %)', (r) => `${f(r.lcp_cold_ms.with)} / ${f(r.lcp_cold_ms.without)} (${r.lcp_cold_ms.without ? `${f((r.lcp_cold_ms.with / r.lcp_cold_ms.without - 1) * 100, 1)} %` : '—'})`],
   ['worker scripts, bytes raw / brotli', (r) => Object.values(r.worker_bytes).some(Boolean) ? `${Object.values(r.worker_bytes).reduce((a, x) => a + (x?.raw ?? 0), 0)} / ${Object.values(r.worker_bytes).reduce((a, x) => a + (x?.br ?? 0), 0)}` : 'none'],
 ];
