@@ -23,12 +23,10 @@ const RUNS: usize = 40;
 #[derive(Default)]
 struct Times(BTreeMap<usize, (String, String, Vec<Duration>)>);
 
-impl Times {
-    fn median_us(d: &[Duration]) -> f64 {
-        let mut v: Vec<f64> = d.iter().map(|d| d.as_secs_f64() * 1e6).collect();
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    }
+fn median_us(d: &[Duration]) -> f64 {
+    let mut v: Vec<f64> = d.iter().map(|d| d.as_secs_f64() * 1e6).collect();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
 
 /// Runs `plan` on `inputs` with every node timed into `times` (one entry per node per run).
@@ -71,7 +69,7 @@ fn print_table(title: &str, times: &Times, run_us: f64) -> serde_json::Value {
     let mut rows: Vec<_> = times
         .0
         .values()
-        .map(|(name, op, d)| (name, op, Times::median_us(d)))
+        .map(|(name, op, d)| (name, op, median_us(d)))
         .collect();
     rows.sort_by(|a, b| b.2.total_cmp(&a.2));
     println!("\n{title}");
@@ -154,10 +152,10 @@ fn profile(
             t.elapsed()
         })
         .collect();
-    let us = Times::median_us(&plain);
+    let us = median_us(&plain);
     println!(
         "\n== {label}, batch {n}: {us:.1} µs per run (median of {RUNS}), {:.1} µs with each node timed ({} nodes run, {:.0} windows/s, max |Δp| {diff:.1e})",
-        Times::median_us(&timed),
+        median_us(&timed),
         times.0.len(),
         n as f64 * 1e6 / us
     );
@@ -166,7 +164,7 @@ fn profile(
         &times,
         us,
     );
-    serde_json::json!({"us_per_run": us, "windows_per_s": n as f64 * 1e6 / us, "max_abs_diff": diff, "nodes": nodes})
+    serde_json::json!({"us_per_run": us, "max_abs_diff": diff, "nodes": nodes})
 }
 
 fn main() {

@@ -2,27 +2,20 @@
 (target/score-bench/model.onnx, its inputs.bin), at batch 256 and batch 2, one thread, graph
 optimisation level all: each node's kernel time from `SessionOptions.enable_profiling`,
 the median of 40 runs (and of 40 runs without the profiler for the whole run). Writes
-target/score-bench/profile-ort.json (or the name given as its argument) for perf/profile_report.py. Run after `cargo bench --bench score --features data` (see perf/score.sh)."""
+target/score-bench/profile-ort.json (or the name given as its argument) for
+perf/profile_report.py. Run after `cargo bench --bench score --features data` (see perf/score.sh)."""
 import collections, json, os, pathlib, statistics, sys, tempfile, time
-import numpy as np
 import onnxruntime as ort
+from score_inputs import DIR as d, inputs, options, session
 
 RUNS = 40
-d = pathlib.Path(__file__).resolve().parent.parent / "target" / "score-bench"
-raw = (d / "inputs.bin").read_bytes()
-n = int.from_bytes(raw[:8], "little")
-T, F = 16, 21
-feat = np.frombuffer(raw, dtype="<f4", count=n * T * F, offset=8).reshape(n, T, F)
-brands = np.frombuffer(raw, dtype="<i8", count=n * T, offset=8 + n * T * F * 4).reshape(n, T)
+_, feat, brands = inputs()
 report = {"onnxruntime": ort.__version__}
 for batch in (256, 2):
-    so = ort.SessionOptions()
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    so.intra_op_num_threads = 1
-    so.inter_op_num_threads = 1
+    so = options(1)
     so.enable_profiling = True
     so.profile_file_prefix = os.path.join(tempfile.mkdtemp(), "ort")
-    s = ort.InferenceSession(str(d / "model.onnx"), so, providers=["CPUExecutionProvider"])
+    s = session(so)
     feeds = {"features": feat[:batch], "brand_bucket": brands[:batch]}
     for _ in range(5):  # warm-up, left out below
         s.run(None, feeds)
@@ -43,7 +36,7 @@ for batch in (256, 2):
     run_us = statistics.median(r["dur"] for r in runs)
     # The same runs without the profiler, which costs a few µs per node.
     so.enable_profiling = False
-    plain = ort.InferenceSession(str(d / "model.onnx"), so, providers=["CPUExecutionProvider"])
+    plain = session(so)
     for _ in range(5):
         plain.run(None, feeds)
     walls = []

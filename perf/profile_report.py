@@ -1,7 +1,8 @@
 """Sets tract's per-node profile (target/score-bench/profile-tract-*.json, from `cargo bench
 --bench profile --features data`) beside onnxruntime's (profile-ort-*.json, from
 perf/profile_ort.py; perf/score.sh alternates three runs of each), grouped by the model's
-stages, at batch 256 and batch 2 on one thread, and writes the `profile` part of BENCHMARKS.md. Run by perf/score.sh."""
+stages, at batch 256 and batch 2 on one thread, and writes the `profile` part of BENCHMARKS.md.
+Run by perf/score.sh."""
 import datetime, json, os, pathlib, re
 
 root = pathlib.Path(__file__).resolve().parent.parent
@@ -21,8 +22,6 @@ def lowest(pattern):
             continue
         merged = dict(v)
         merged["us_per_run"] = min(r[key]["us_per_run"] for r in runs)
-        if "windows_per_s" in v:
-            merged["windows_per_s"] = max(r[key]["windows_per_s"] for r in runs)
         best = {}
         for r in runs:
             for n in r[key]["nodes"]:
@@ -106,7 +105,7 @@ if alt:
     lines.append(
         f"Experiment (`python3 perf/conv_as_matmul.py`, not shipped): the same model with its Conv1d "
         f"written as a graph-level im2col (Pad, three Slices, Concat, one MatMul over [N·16, 87]) runs at "
-        f"{alt['windows_per_s']:,.0f} windows/s (best run) in tract at batch 256 against {tract['batch256']['windows_per_s']:,.0f} "
+        f"{256e6 / alt['us_per_run']:,.0f} windows/s (best run) in tract at batch 256 against {256e6 / tract['batch256']['us_per_run']:,.0f} "
         f"for the shipped graph in the same runs (max |Δp| {alt['max_abs_diff']:.1e})"
         + (": tract splits the Concat-fed product back into one product and one Add per slice."
            if any("concat-einsum-k" in r["node"] and r["node"].startswith("conv.mm") for r in alt["nodes"]) else "."))

@@ -1,16 +1,11 @@
 """onnxruntime on the same encoded inputs and the same ONNX file as `cargo bench --bench score`
 (target/score-bench/): windows per second at batch 1 and 256, 1 and 2 threads (intra- and
 inter-op threads equal to ours), graph optimisation level all. Writes target/score-bench/ort.json."""
-import json, pathlib, time
-import numpy as np
+import json, time
 import onnxruntime as ort
+from score_inputs import DIR as d, inputs, options, session
 
-d = pathlib.Path(__file__).resolve().parent.parent / "target" / "score-bench"
-raw = (d / "inputs.bin").read_bytes()
-n = int.from_bytes(raw[:8], "little")
-T, F = 16, 21
-feat = np.frombuffer(raw, dtype="<f4", count=n * T * F, offset=8).reshape(n, T, F)
-brands = np.frombuffer(raw, dtype="<i8", count=n * T, offset=8 + n * T * F * 4).reshape(n, T)
+n, feat, brands = inputs()
 out = {"onnxruntime": ort.__version__, "windows": n}
 
 
@@ -20,13 +15,8 @@ def _time(f):
     return time.perf_counter() - t
 
 
-
 for threads in (1, 2):
-    so = ort.SessionOptions()
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = threads
-    s = ort.InferenceSession(str(d / "model.onnx"), so, providers=["CPUExecutionProvider"])
+    s = session(options(threads))
     for label, batch, windows in (("batch1", 1, 2000), ("batch256", 256, n)):
         def run():
             for i in range(0, windows, batch):
