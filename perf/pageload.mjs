@@ -8,9 +8,12 @@
 //   the part of it run by nextevent's own scripts (`scripts[].sourceURL` under /embed/);
 // - navigation → nextevent:ready on the second page of a visit, warm HTTP cache, eager loading;
 // - LCP of the product page with and without nextevent, cold (a fresh browser context);
-// - the bytes the worker scripts add.
+// - the bytes the worker scripts add;
+// - the demo loaded cold in Chromium (no throttling): long-animation-frame blocking until its
+//   first prediction, navigation → first prediction, and the model load on the page's thread.
+// --demo-only measures the demo's rows alone (Lighthouse on the demo, then the browser run).
 // dist/ is served from 127.0.0.1 brotli-compressed with cache headers, as a good static host
-// would. Usage: node perf/pageload.mjs [--runs N] [--json FILE] [--browser-only] label=dir …
+// would. Usage: node perf/pageload.mjs [--runs N] [--json FILE] [--browser-only] [--demo-only] label=dir …
 import { createServer } from 'node:http';
 import { brotliCompressSync, constants } from 'node:zlib';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -28,6 +31,8 @@ const FROM = opt('--from', null);
 // --browser-only: skip the Lighthouse runs (the slow part); the browser figures only.
 const BROWSER_ONLY = args.includes('--browser-only');
 if (BROWSER_ONLY) args.splice(args.indexOf('--browser-only'), 1);
+const DEMO_ONLY = args.includes('--demo-only');
+if (DEMO_ONLY) args.splice(args.indexOf('--demo-only'), 1);
 const NEED_LH = !FROM && !BROWSER_ONLY;
 const builds = args.map((a) => { const [label, dir] = a.includes('=') ? a.split('=') : ['this build', a]; return { label, dir: normalize(dir) }; });
 if (!builds.length) builds.push({ label: 'this build', dir: `${root}dist` });
@@ -167,6 +172,37 @@ async function secondPageReady(browser, base, productUrls) {
   return r;
 }
 
+/**
+ * The demo loaded cold (a fresh context): long-animation-frame blocking from navigation until
+ * 500 ms after its first prediction, navigation → first prediction, and the page's own model
+ * load (its `nextevent:warmed` → `nextevent:model-loaded` marks; without a warm-up mark, from
+ * navigation's start of the app, so a build without the worker reports its whole load).
+ */
+async function demoRun(browser, url) {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.addInitScript(() => {
+    window.__loaf = [];
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__loaf.push({ duration: e.duration, blocking: e.blockingDuration }); })
+      .observe({ type: 'long-animation-frame', buffered: true });
+  });
+  await page.goto(url);
+  await page.waitForFunction(() => performance.getEntriesByName('nextevent:first-prediction').length > 0, null, { timeout: 60_000 });
+  await new Promise((r) => setTimeout(r, 500));
+  const r = await page.evaluate(() => {
+    const at = (n) => performance.getEntriesByName(n)[0]?.startTime;
+    const model = document.querySelector('#model-name')?.textContent.match(/loaded in (\d+) ms/);
+    return {
+      blocking_ms: window.__loaf.reduce((a, f) => a + f.blocking, 0), long_frames: window.__loaf.length,
+      longest_ms: Math.max(0, ...window.__loaf.map((f) => f.duration)),
+      first_prediction_ms: at('nextevent:first-prediction'), model_load_ms: model ? Number(model[1]) : null,
+      warmed_ms: at('nextevent:warmed') ?? null,
+    };
+  });
+  await ctx.close();
+  return r;
+}
+
 async function lcpCold(browser, url) {
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
@@ -178,6 +214,16 @@ async function lcpCold(browser, url) {
   return lcp;
 }
 
+/** The medians of RUNS cold demo loads (`demoRun`), in one browser. */
+async function demoMedian(base) {
+  console.error(`demo loaded cold ×${RUNS}…`);
+  const browser = await launch();
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) runs.push(await demoRun(browser, `${base}/`));
+  await browser.close();
+  return Object.fromEntries(Object.keys(runs[0]).map((k) => [k, median(runs.map((x) => x[k]))]));
+}
+
 const saved = FROM ? JSON.parse(readFileSync(FROM, 'utf8')) : null;
 const results = saved ? saved.results : [];
 for (const { label, dir } of saved ? [] : builds) {
@@ -187,6 +233,16 @@ for (const { label, dir } of saved ? [] : builds) {
   const ids = list.slice(0, 2).map((p) => p.product_id);
   const product = `/shop/product.html?id=${ids[0]}`;
   const r = { label, dir };
+  if (DEMO_ONLY) {
+    if (!BROWSER_ONLY) {
+      console.error(`[${label}] ${dir}: Lighthouse ×${RUNS} on the demo…`);
+      r.lh_demo = await lighthouseMedian(`${s.url}/`, ['performance', 'accessibility']);
+    }
+    r.demo = await demoMedian(s.url);
+    s.stop();
+    results.push(r);
+    continue;
+  }
   if (!BROWSER_ONLY) {
     console.error(`[${label}] ${dir}: Lighthouse ×${RUNS} on the product page, the page without nextevent and the demo…`);
     r.lh_product = await lighthouseMedian(`${s.url}${product}`, ['performance', 'accessibility']);
@@ -217,6 +273,7 @@ for (const { label, dir } of saved ? [] : builds) {
   r.second_page_ready_ms = med(ready, 'ready');
   r.second_page_steps_ms = Object.fromEntries(['dcl', 'defined', 'wasm_read', 'compiled'].map((k) => [k, med(ready, k)]));
   r.lcp_cold_ms = { with: median(lcpWith), without: median(lcpWithout) };
+  r.demo = await demoMedian(s.url);
   r.worker_bytes = { 'nextevent-worker.js': s.size('embed/nextevent-worker.js'), 'nextevent-engine.js': s.size('embed/nextevent-engine.js') };
   s.stop();
   results.push(r);
@@ -231,6 +288,8 @@ const rows = [
   ['shop product page: LCP ms (Lighthouse, simulated)', (r) => `${f(r.lh_product?.lcp_ms)} (without: ${f(r.lh_product_without?.lcp_ms)})`],
   ['demo: Lighthouse performance (goal ≥ 90)', (r) => f(r.lh_demo?.performance)],
   ['demo: LCP ms (goal ≤ 2,500) / TBT ms / CLS', (r) => `${f(r.lh_demo?.lcp_ms)} / ${f(r.lh_demo?.tbt_ms)} / ${f(r.lh_demo?.cls, 3)}`],
+  ['demo in Chromium, cold: LoAF blocking ms until the first prediction / long frames / longest ms', (r) => (r.demo ? `${f(r.demo.blocking_ms)} / ${f(r.demo.long_frames)} / ${f(r.demo.longest_ms)}` : '—')],
+  ['demo: navigation → first prediction ms / model load on the page\'s thread ms', (r) => (r.demo ? `${f(r.demo.first_prediction_ms)} / ${f(r.demo.model_load_ms)}` : '—')],
   ['accessibility: demo / product page (goal 100)', (r) => `${f(r.lh_demo?.accessibility)} / ${f(r.lh_product?.accessibility)}`],
   ['accessibility: every shop page', (r) => Object.entries(r.a11y_shop ?? {}).map(([p, x]) => `${p.replace('shop/', '')} ${f(x.score)}${x.failing.length ? ` (${x.failing.join(', ')})` : ''}`).join('; ')],
   ['LoAF blocking ms, load + 100 events: with / without nextevent', (r) => `${f(r.loaf.with.blocking_ms)} / ${f(r.loaf.without.blocking_ms)}`],
@@ -246,5 +305,10 @@ const rows = [
 console.log(`\nmedians of ${saved?.runs ?? RUNS} runs; ${saved?.at ?? new Date().toISOString()}\n`);
 console.log(`| | ${results.map((r) => r.label).join(' | ')} |`);
 console.log(`|---|${results.map(() => '---').join('|')}|`);
-for (const [name, fn] of rows) console.log(`| ${name} | ${results.map(fn).join(' | ')} |`);
+// A row a run did not measure (--demo-only, an older --json file) prints '—'; a row no build has is left out.
+const cell = (fn, r) => { try { return fn(r); } catch { return '—'; } };
+for (const [name, fn] of rows) {
+  const cells = results.map((r) => cell(fn, r));
+  if (cells.some((c) => !/^[—\s/()%,:;a-z.]*$/.test(c))) console.log(`| ${name} | ${cells.join(' | ')} |`);
+}
 if (JSON_OUT && !saved) writeFileSync(JSON_OUT, JSON.stringify({ runs: RUNS, at: new Date().toISOString(), results }, null, 2));

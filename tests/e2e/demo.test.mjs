@@ -181,3 +181,44 @@ test('what a visitor reads first is static HTML: painted without the wasm, and t
   assert.equal(await page.locator('header h1').count(), 1, 'one title: the app does not render a second header');
   await page.close();
 });
+
+test("the model's code is compiled in a warm-up worker first; without one the demo still predicts, and says why", async () => {
+  // The worker: it instantiates the page's own module (no second wasm fetched), answers before
+  // the page loads its model, and the page's prediction is the native one.
+  const page = await ctx.browser.newPage();
+  const requests = recordRequests(page);
+  const workers = [];
+  page.on('worker', (w) => workers.push(w.url()));
+  await page.goto(ctx.server.url);
+  await page.getByRole('button', { name: 'Buying' }).click();
+  const got = await probabilities(page);
+  const want = golden.cases.find((c) => c.name === 'Buying').probabilities;
+  Object.values(got).forEach((p, i) => assert.ok(Math.abs(p - want[i]) <= 1e-5, `class ${i}: page ${p} vs native ${want[i]}`));
+  assert.deepEqual(workers.map((u) => new URL(u).pathname), ['/demo-warm.js']);
+  assert.match(await page.locator('#warm').innerText(), /a worker ran the same load .*\(\d+ ms\)/);
+  const marks = await page.evaluate(() => ['nextevent:warmed', 'nextevent:model-loaded'].map((n) => performance.getEntriesByName(n)[0]?.startTime));
+  assert.ok(marks[0] > 0 && marks[0] <= marks[1], JSON.stringify(marks));
+  assert.equal(requests.filter((u) => u.endsWith('.wasm')).length, 1, `one wasm fetched: ${requests.join(' ')}`);
+  await page.close();
+
+  // No Worker at all, and a worker script that does not load: the page loads the model on its
+  // own thread, predicts the same, and the model panel says why.
+  for (const [name, setup, reason] of [
+    ['no Worker', (p) => p.addInitScript(() => { delete window.Worker; }), /could not start/],
+    ['script 404', (p) => p.route('**/demo-warm.js', (r) => r.fulfill({ status: 404, body: 'gone' })), /failed to load/],
+  ]) {
+    const bare = await ctx.browser.newPage();
+    const errors = [];
+    bare.on('pageerror', (e) => errors.push(String(e)));
+    await setup(bare);
+    await bare.goto(ctx.server.url);
+    await bare.getByRole('button', { name: 'Buying' }).click();
+    const same = await probabilities(bare);
+    assert.deepEqual(same, got, name);
+    const why = await bare.locator('#warm').innerText();
+    assert.match(why, /compiled the model's code on its own thread/, name);
+    assert.match(why, reason, `${name}: ${why}`);
+    assert.deepEqual(errors, [], name);
+    await bare.close();
+  }
+});

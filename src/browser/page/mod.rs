@@ -7,6 +7,7 @@ mod influence;
 mod model_panel;
 mod prediction;
 mod replay_panel;
+mod warm;
 
 use leptos::prelude::*;
 
@@ -17,8 +18,13 @@ use crate::browser::rows::Row;
 use crate::core::event::EventKind;
 use crate::core::predict::Predictor;
 
-/// Mounts the page; called by the `nextevent-page` binary in the browser.
+/// Mounts the page; called by the `nextevent-page` binary in the browser. In the warm-up
+/// worker (no window) it runs the worker's part instead (see [`warm`]).
 pub fn start() {
+    if web_sys::window().is_none() {
+        warm::run_here();
+        return;
+    }
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
         show_fatal(&info.to_string());
@@ -83,6 +89,8 @@ struct State {
     /// The model in use: the shipped one, or one the visitor loaded from a file.
     model: RwSignal<Predictor>,
     load_ms: RwSignal<f64>,
+    /// How the warm-up worker went: its time, or why the page compiled the code itself.
+    warmed: StoredValue<Result<f64, String>>,
     model_status: RwSignal<Option<ModelStatus>>,
     rows: RwSignal<Vec<Row>>,
     /// One churn threshold for every stage, or `None` for the model's per-stage defaults.
@@ -92,7 +100,7 @@ struct State {
 }
 
 impl State {
-    fn new(predictor: Predictor, load_ms: f64) -> Self {
+    fn new(predictor: Predictor, load_ms: f64, warmed: Result<f64, String>) -> Self {
         let threshold = RwSignal::new(None);
         let model = RwSignal::new(predictor);
         let rows = RwSignal::new(examples()[0].1.clone());
@@ -100,6 +108,7 @@ impl State {
         State {
             model,
             load_ms: RwSignal::new(load_ms),
+            warmed: StoredValue::new(warmed),
             model_status: RwSignal::new(None),
             rows,
             threshold,
@@ -125,15 +134,24 @@ impl State {
 
 #[component]
 fn App() -> impl IntoView {
-    let t0 = now_ms();
-    let loaded = Predictor::embedded();
-    let load_ms = now_ms() - t0;
-    mark("nextevent:model-loaded");
-    match loaded {
-        Ok(p) => view! { <Demo predictor=p load_ms=load_ms/> }.into_any(),
-        Err(e) => view! {
+    // The model loads after the warm-up worker has compiled its code (see `warm`), so the
+    // page shows the loading line meanwhile and its thread stays free.
+    let loaded = RwSignal::new(None::<Result<(Predictor, f64, Result<f64, String>), String>>);
+    leptos::task::spawn_local(async move {
+        let warmed = warm::in_worker().await;
+        mark("nextevent:warmed");
+        let t0 = now_ms();
+        let p = Predictor::embedded();
+        let load_ms = now_ms() - t0;
+        mark("nextevent:model-loaded");
+        loaded.set(Some(p.map(|p| (p, load_ms, warmed)).map_err(|e| e.to_string())));
+    });
+    move || match loaded.get() {
+        None => view! { <p id="loading" class="loading" role="status">"Loading the model…"</p> }.into_any(),
+        Some(Ok((p, load_ms, warmed))) => view! { <Demo predictor=p load_ms=load_ms warmed=warmed/> }.into_any(),
+        Some(Err(e)) => view! {
             <main>
-                <p class="error" role="alert">"The model could not be loaded: " {e.to_string()}</p>
+                <p class="error" role="alert">"The model could not be loaded: " {e}</p>
             </main>
         }
         .into_any(),
@@ -141,8 +159,8 @@ fn App() -> impl IntoView {
 }
 
 #[component]
-fn Demo(predictor: Predictor, load_ms: f64) -> impl IntoView {
-    let state = State::new(predictor, load_ms);
+fn Demo(predictor: Predictor, load_ms: f64, warmed: Result<f64, String>) -> impl IntoView {
+    let state = State::new(predictor, load_ms, warmed);
     let first_marked = std::cell::Cell::new(false);
     Effect::new(move |_| {
         if !first_marked.get() && matches!(state.outcome.get(), Outcome::Ready { .. }) {

@@ -35,6 +35,10 @@ fn Figures(state: State) -> impl IntoView {
         view! {
             <p id="model-name">{info.name.clone()} {format!(" — {kb:.0} KB, {} parameters, loaded in {:.0} ms", info.parameters, state.load_ms.get())}</p>
             <p>{info.architecture.clone()}</p>
+            <p class="meta" id="warm">{state.warmed.with_value(|w| match w {
+                Ok(ms) => format!("Before the page loaded it, a worker ran the same load to compile its code off the page's thread ({ms:.0} ms)."),
+                Err(why) => format!("The page compiled the model's code on its own thread: {why}."),
+            })}</p>
             <p class="meta">"Trained on: " {info.trained_on.clone()}</p>
             <table class="figures">
                 <thead><tr><th>{title}</th><th>"accuracy"</th><th>"macro-F1"</th></tr></thead>
