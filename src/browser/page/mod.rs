@@ -144,11 +144,16 @@ fn App() -> impl IntoView {
         let p = Predictor::embedded();
         let load_ms = now_ms() - t0;
         mark("nextevent:model-loaded");
-        loaded.set(Some(p.map(|p| (p, load_ms, warmed)).map_err(|e| e.to_string())));
+        loaded.set(Some(
+            p.map(|p| (p, load_ms, warmed)).map_err(|e| e.to_string()),
+        ));
     });
     move || match loaded.get() {
-        None => view! { <p id="loading" class="loading" role="status">"Loading the model…"</p> }.into_any(),
-        Some(Ok((p, load_ms, warmed))) => view! { <Demo predictor=p load_ms=load_ms warmed=warmed/> }.into_any(),
+        None => view! { <p id="loading" class="loading" role="status">"Loading the model…"</p> }
+            .into_any(),
+        Some(Ok((p, load_ms, warmed))) => {
+            view! { <Demo predictor=p load_ms=load_ms warmed=warmed/> }.into_any()
+        }
         Some(Err(e)) => view! {
             <main>
                 <p class="error" role="alert">"The model could not be loaded: " {e}</p>

@@ -75,7 +75,9 @@ pub async fn in_worker() -> Result<f64, String> {
         let on_timeout = Closure::once_into_js(move || {
             let _ = r.call1(
                 &JsValue::UNDEFINED,
-                &JsValue::from_str(&format!("the warm-up worker did not answer in {TIMEOUT_MS} ms")),
+                &JsValue::from_str(&format!(
+                    "the warm-up worker did not answer in {TIMEOUT_MS} ms"
+                )),
             );
         });
         if let Some(w) = web_sys::window() {
@@ -99,7 +101,10 @@ pub async fn in_worker() -> Result<f64, String> {
         return Err(why);
     }
     let field = |name: &str| js_sys::Reflect::get(&reply, &name.into()).ok();
-    match (field("warmed_ms").and_then(|v| v.as_f64()), field("error").and_then(|v| v.as_string())) {
+    match (
+        field("warmed_ms").and_then(|v| v.as_f64()),
+        field("error").and_then(|v| v.as_string()),
+    ) {
         (Some(ms), _) => Ok(ms),
         (None, Some(why)) => Err(format!("the warm-up worker failed: {why}")),
         (None, None) => Err("the warm-up worker sent an unexpected reply".to_string()),
