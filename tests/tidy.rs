@@ -22,6 +22,30 @@ enum Part {
     Root,
 }
 
+/// Whether a file has a `#[wasm_bindgen]` item other than an `extern "C"` block: an export.
+/// An import block (the page reading `import.meta.url`) is platform code like web-sys.
+fn exports_to_js(c: &str) -> bool {
+    // `code` has emptied string literals, so `extern "C"` reads `extern ""` here.
+    let is_extern = |n: &str| n.starts_with("extern \"") || n.starts_with("unsafe extern \"");
+    let lines: Vec<&str> = c.lines().map(str::trim).collect();
+    let mut in_extern = false; // inside an import block, whose items carry their own attributes
+    for (i, l) in lines.iter().enumerate() {
+        if in_extern {
+            in_extern = *l != "}";
+        } else if is_extern(l) {
+            in_extern = !l.ends_with('}');
+        } else if l.starts_with("#[wasm_bindgen") {
+            let item = lines[i + 1..]
+                .iter()
+                .find(|n| !n.starts_with("#[") && !n.starts_with("///"));
+            if !item.is_some_and(|n| is_extern(n)) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
 fn part(rel: &str) -> Part {
     let r = rel.replace('\\', "/");
     if r.starts_with("src/core/") {
@@ -198,7 +222,7 @@ fn violations(rel: &str, text: &str) -> Vec<String> {
             "{rel}: PyO3 belongs in the Python boundary (src/python/)"
         ));
     }
-    if p != Part::JsApi && c.contains("#[wasm_bindgen") {
+    if p != Part::JsApi && exports_to_js(&c) {
         v.push(format!(
             "{rel}: `#[wasm_bindgen]` exports belong in the JS API (src/browser/js/)"
         ));
@@ -416,6 +440,11 @@ fn each_rule_fails_on_a_planted_violation() {
         (
             "src/browser/page/x.rs",
             "//! x\n#[wasm_bindgen]\npub fn f() {}\n",
+            "belong in the JS API",
+        ),
+        (
+            "src/browser/page/x.rs",
+            "//! x\n#[wasm_bindgen]\nextern \"C\" {\n    fn g();\n}\n#[wasm_bindgen]\n/// f\npub fn f() {}\n",
             "belong in the JS API",
         ),
         (
