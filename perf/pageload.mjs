@@ -11,7 +11,8 @@
 // - the bytes the worker scripts add;
 // - the demo loaded cold in Chromium (no throttling): long-animation-frame blocking until its
 //   first prediction, navigation → first prediction, and the model load on the page's thread.
-// --demo-only measures the demo's rows alone (Lighthouse on the demo, then the browser run).
+// --demo-only measures the demo's rows alone (Lighthouse on the demo, then the browser run), the
+// builds taking turns run by run, and lists each Lighthouse run's performance and TBT.
 // dist/ is served from 127.0.0.1 brotli-compressed with cache headers, as a good static host
 // would. Usage: node perf/pageload.mjs [--runs N] [--json FILE] [--browser-only] [--demo-only] label=dir …
 import { createServer } from 'node:http';
@@ -105,7 +106,13 @@ async function lighthouseRun(url, categories) {
 async function lighthouseMedian(url, categories) {
   const runs = [];
   for (let i = 0; i < RUNS; i++) runs.push(await lighthouseRun(url, categories));
-  const m = {};
+  return lighthouseSummary(runs);
+}
+
+/** The medians of Lighthouse runs, the accessibility audits any run failed, and each run's
+ * performance and TBT (the spread shows how noisy the machine was). */
+function lighthouseSummary(runs) {
+  const m = { runs: runs.map((r) => ({ performance: r.performance, tbt_ms: r.tbt_ms })) };
   for (const k of ['performance', 'accessibility', 'lcp_ms', 'tbt_ms', 'cls']) m[k] = median(runs.map((r) => r[k]));
   m.failing = [...new Set(runs.flatMap((r) => r.failing))];
   return m;
@@ -214,6 +221,8 @@ async function lcpCold(browser, url) {
   return lcp;
 }
 
+const medians = (runs) => Object.fromEntries(Object.keys(runs[0]).map((k) => [k, median(runs.map((x) => x[k]))]));
+
 /** The medians of RUNS cold demo loads (`demoRun`), in one browser. */
 async function demoMedian(base) {
   console.error(`demo loaded cold ×${RUNS}…`);
@@ -221,28 +230,45 @@ async function demoMedian(base) {
   const runs = [];
   for (let i = 0; i < RUNS; i++) runs.push(await demoRun(browser, `${base}/`));
   await browser.close();
-  return Object.fromEntries(Object.keys(runs[0]).map((k) => [k, median(runs.map((x) => x[k]))]));
+  return medians(runs);
+}
+
+/**
+ * --demo-only: the demo's rows for every build, the builds taking turns run by run (run 1 of
+ * each, then run 2 of each, …), so a machine that gets slower or faster during the benchmark
+ * shifts every build alike instead of whichever build ran last.
+ */
+async function demoOnly() {
+  const servers = [];
+  for (const b of builds) servers.push(await serveCompressed(b.dir));
+  const lh = builds.map(() => []);
+  if (!BROWSER_ONLY) {
+    console.error(`Lighthouse ×${RUNS} on the demo, the builds taking turns…`);
+    for (let i = 0; i < RUNS; i++) {
+      for (const [j, s] of servers.entries()) lh[j].push(await lighthouseRun(`${s.url}/`, ['performance', 'accessibility']));
+    }
+  }
+  console.error(`demo loaded cold ×${RUNS}, the builds taking turns…`);
+  const browser = await launch();
+  const cold = builds.map(() => []);
+  for (let i = 0; i < RUNS; i++) {
+    for (const [j, s] of servers.entries()) cold[j].push(await demoRun(browser, `${s.url}/`));
+  }
+  await browser.close();
+  for (const s of servers) s.stop();
+  return builds.map(({ label, dir }, j) => ({ label, dir, ...(BROWSER_ONLY ? {} : { lh_demo: lighthouseSummary(lh[j]) }), demo: medians(cold[j]) }));
 }
 
 const saved = FROM ? JSON.parse(readFileSync(FROM, 'utf8')) : null;
 const results = saved ? saved.results : [];
-for (const { label, dir } of saved ? [] : builds) {
+if (DEMO_ONLY && !saved) results.push(...(await demoOnly()));
+for (const { label, dir } of saved || DEMO_ONLY ? [] : builds) {
   const s = await serveCompressed(dir);
   const products = JSON.parse(readFileSync(join(dir, 'shop/products.json'), 'utf8'));
   const list = Array.isArray(products) ? products : products.products;
   const ids = list.slice(0, 2).map((p) => p.product_id);
   const product = `/shop/product.html?id=${ids[0]}`;
   const r = { label, dir };
-  if (DEMO_ONLY) {
-    if (!BROWSER_ONLY) {
-      console.error(`[${label}] ${dir}: Lighthouse ×${RUNS} on the demo…`);
-      r.lh_demo = await lighthouseMedian(`${s.url}/`, ['performance', 'accessibility']);
-    }
-    r.demo = await demoMedian(s.url);
-    s.stop();
-    results.push(r);
-    continue;
-  }
   if (!BROWSER_ONLY) {
     console.error(`[${label}] ${dir}: Lighthouse ×${RUNS} on the product page, the page without nextevent and the demo…`);
     r.lh_product = await lighthouseMedian(`${s.url}${product}`, ['performance', 'accessibility']);
@@ -288,6 +314,7 @@ const rows = [
   ['shop product page: LCP ms (Lighthouse, simulated)', (r) => `${f(r.lh_product?.lcp_ms)} (without: ${f(r.lh_product_without?.lcp_ms)})`],
   ['demo: Lighthouse performance (goal ≥ 90)', (r) => f(r.lh_demo?.performance)],
   ['demo: LCP ms (goal ≤ 2,500) / TBT ms / CLS', (r) => `${f(r.lh_demo?.lcp_ms)} / ${f(r.lh_demo?.tbt_ms)} / ${f(r.lh_demo?.cls, 3)}`],
+  ['… each run\'s performance, TBT ms', (r) => r.lh_demo.runs.map((x) => `${f(x.performance)}, ${f(x.tbt_ms)}`).join('; ')],
   ['demo in Chromium, cold: LoAF blocking ms until the first prediction / long frames / longest ms', (r) => (r.demo ? `${f(r.demo.blocking_ms)} / ${f(r.demo.long_frames)} / ${f(r.demo.longest_ms)}` : '—')],
   ['demo: navigation → first prediction ms / model load on the page\'s thread ms', (r) => (r.demo ? `${f(r.demo.first_prediction_ms)} / ${f(r.demo.model_load_ms)}` : '—')],
   ['accessibility: demo / product page (goal 100)', (r) => `${f(r.lh_demo?.accessibility)} / ${f(r.lh_product?.accessibility)}`],
