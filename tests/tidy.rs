@@ -35,9 +35,11 @@ fn exports_to_js(c: &str) -> bool {
         } else if is_extern(l) {
             in_extern = !l.ends_with('}');
         } else if l.starts_with("#[wasm_bindgen") {
+            // The item is the next line that is neither an attribute nor blank (`code` has
+            // left doc comments as blank lines).
             let item = lines[i + 1..]
                 .iter()
-                .find(|n| !n.starts_with("#[") && !n.starts_with("///"));
+                .find(|n| !n.is_empty() && !n.starts_with("#["));
             if !item.is_some_and(|n| is_extern(n)) {
                 return true;
             }
