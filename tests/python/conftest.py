@@ -1,6 +1,7 @@
 """Shared fixtures of the Python package's tests: the repository's files, the native binaries
-built by `cargo test --release --features train,parquet` (what `.ci/test` runs first), the
-real sample in ../shared/data/, and small generated exports."""
+built by `cargo test --release --features train,parquet` (`.ci/test` runs it first, with
+`--profile ci` and NEXTEVENT_PROFILE=ci), the real sample in ../shared/data/, and small
+generated exports."""
 
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "data"
 SAMPLE = SHARED / "cosmetics-sample.csv"
-RELEASE = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release"
+# The cargo profile whose binaries the tests run: `release` by default, `ci` in .ci/test (the
+# same code at opt-level 1, built faster).
+PROFILE = os.environ.get("NEXTEVENT_PROFILE", "release")
+RELEASE = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / PROFILE
 
 
 def binary(name: str) -> Path:
@@ -26,8 +30,8 @@ def binary(name: str) -> Path:
     p = RELEASE / name
     if not p.exists():
         pytest.fail(
-            f"{p} is missing: build it first with `cargo build --release --features train,parquet` "
-            "(bash .ci/test does)"
+            f"{p} is missing: build it first with `cargo build --profile {PROFILE} --features "
+            "train,parquet` (bash .ci/test does)"
         )
     return p
 
