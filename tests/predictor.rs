@@ -119,3 +119,26 @@ fn corrupt_or_foreign_models_are_refused_with_reasons() {
     // The same table, as files, for the demo's end-to-end test (tests/e2e/models.test.mjs).
     common::write_bad_models();
 }
+
+#[test]
+fn every_refusal_comes_before_tract_builds_the_model() {
+    // The demo loads a model in steps, a task each (`Predictor::read`, then `declutter` and
+    // `optimize`). On wasm32 a panic inside tract aborts the page's instance, so the file's
+    // checks (size, protobuf, spec, graph) must all run in the first step, before tract builds
+    // a model from the graph: every bad model is refused by `read` itself.
+    for (name, bytes, want) in common::bad_models() {
+        match Predictor::read(&bytes) {
+            Err(e) => assert!(e.to_string().contains(want), "{name}: {e}"),
+            Ok(_) => panic!("{name}: the first step accepted it"),
+        }
+    }
+    let read = Predictor::read(nextevent::core::predict::EMBEDDED_MODEL).unwrap();
+    assert_eq!(read.spec(), &FeatureSpec::current());
+    let p = read.declutter().unwrap().optimize().unwrap();
+    p.prepare_batch().unwrap();
+    let seq = [ev(0, EventKind::View), ev(10, EventKind::Cart)];
+    let (one, batch) = (p.predict(&seq).unwrap(), p.predict_batch(&[&seq]).unwrap());
+    for (a, b) in batch[0].probabilities.iter().zip(one.probabilities) {
+        assert!((a - b).abs() < 1e-6, "batch {a} vs single {b}");
+    }
+}

@@ -85,6 +85,100 @@ impl std::fmt::Debug for Predictor {
     }
 }
 
+/// What [`Predictor::read`] learnt of a model file besides its graph.
+struct Meta {
+    spec: FeatureSpec,
+    info: ModelInfo,
+    size_bytes: usize,
+    conversion: bool,
+}
+
+/// A model file decoded and checked ([`Predictor::read`]); [`ReadModel::declutter`] goes on.
+pub struct ReadModel {
+    onnx: tract_onnx::Onnx,
+    proto: tract_onnx::pb::ModelProto,
+    meta: Meta,
+}
+
+/// tract's typed, decluttered model with a symbolic batch `N` ([`ReadModel::declutter`]);
+/// [`DeclutteredModel::optimize`] makes the predictor.
+pub struct DeclutteredModel {
+    typed: TypedModel,
+    /// The batch-size symbol, which the last step sets to 1.
+    n: Symbol,
+    meta: Meta,
+}
+
+impl ReadModel {
+    /// The spec the file carries (already checked against this build's).
+    pub fn spec(&self) -> &FeatureSpec {
+        &self.meta.spec
+    }
+
+    /// The second step: builds tract's model from the protobuf with a symbolic batch size,
+    /// types and declutters it.
+    pub fn declutter(self) -> Result<DeclutteredModel> {
+        let ReadModel { onnx, proto, meta } = self;
+        let (typed, n) = guarded("loading the model", || {
+            let model = onnx.model_for_proto_model(&proto).map_err(Error::model)?;
+            let n = model.symbols.sym("N");
+            let typed = model
+                .with_input_fact(
+                    0,
+                    f32::fact(tract_onnx::tract_core::dims!(n.clone(), WINDOW, N_FEATURES)).into(),
+                )
+                .and_then(|m| {
+                    m.with_input_fact(
+                        1,
+                        i64::fact(tract_onnx::tract_core::dims!(n.clone(), WINDOW)).into(),
+                    )
+                })
+                .and_then(|m| {
+                    if meta.spec.context.is_some() {
+                        m.with_input_fact(
+                            2,
+                            f32::fact(tract_onnx::tract_core::dims!(n.clone(), WINDOW, N_CONTEXT))
+                                .into(),
+                        )
+                    } else {
+                        Ok(m)
+                    }
+                })
+                .and_then(|m| m.into_typed())
+                .and_then(|m| m.into_decluttered())
+                .map_err(Error::model)?;
+            Ok((typed, n))
+        })?;
+        Ok(DeclutteredModel { typed, n, meta })
+    }
+}
+
+impl DeclutteredModel {
+    /// The last step: the plan optimized for a batch of one, and the predictor. The any-batch
+    /// plan is optimized later, on first use (or [`Predictor::prepare_batch`]).
+    pub fn optimize(self) -> Result<Predictor> {
+        let DeclutteredModel { typed, n, meta } = self;
+        let single = guarded("loading the model", || {
+            let one = std::collections::HashMap::from([(n, TDim::from(1))]);
+            typed
+                .set_symbols(&one)
+                .and_then(|m| m.into_optimized())
+                .and_then(|m| m.into_runnable())
+                .map_err(Error::model)
+        })?;
+        Ok(Predictor {
+            single,
+            typed: Arc::new(typed),
+            batch: Arc::default(),
+            conversion: meta.conversion,
+            calendar: meta.spec.context.as_ref().map(|c| c.calendar.index()),
+            spec: meta.spec,
+            info: meta.info,
+            size_bytes: meta.size_bytes,
+        })
+    }
+}
+
 /// Reads the spec and info from an ONNX file's metadata without building the graph.
 pub fn read_metadata(proto: &tract_onnx::pb::ModelProto) -> Result<(FeatureSpec, ModelInfo)> {
     let get = |k: &str| {
@@ -118,8 +212,19 @@ impl Predictor {
 
     /// Loads an ONNX model: decodes it, refuses it unless its spec equals this build's and its
     /// graph is one the exporter writes ([`crate::core::graph_check`]), then parses and
-    /// optimizes it once for a symbolic batch size.
+    /// optimizes it once for a symbolic batch size. The same three steps as
+    /// [`Predictor::read`] → [`ReadModel::declutter`] → [`DeclutteredModel::optimize`].
     pub fn from_onnx_bytes(bytes: &[u8]) -> Result<Self> {
+        Self::read(bytes)?.declutter()?.optimize()
+    }
+
+    /// The first step of [`Predictor::from_onnx_bytes`]: decodes the file and checks its size,
+    /// spec and graph (the refusals with a reason happen here), without building tract's model.
+    ///
+    /// Why steps: a page that loads a model on its own thread runs each step in a task of its
+    /// own, so no single task blocks input for the whole load (Total Blocking Time and INP
+    /// count each task's time past 50 ms).
+    pub fn read(bytes: &[u8]) -> Result<ReadModel> {
         if bytes.is_empty() {
             return Err(Error::Model("model file is empty".into()));
         }
@@ -144,64 +249,20 @@ impl Predictor {
         if !cfg!(feature = "__fuzz_unchecked_graph") {
             crate::core::graph_check::check(&proto, &spec)?;
         }
-        let (typed, single) = guarded("loading the model", || Self::plans(&onnx, &proto, &spec))?;
         let conversion = proto
             .graph
             .as_ref()
             .is_some_and(|g| g.output.iter().any(|o| o.name == "conversion"));
-        Ok(Predictor {
-            single,
-            typed: Arc::new(typed),
-            batch: Arc::default(),
-            conversion,
-            calendar: spec.context.as_ref().map(|c| c.calendar.index()),
-            spec,
-            info,
-            size_bytes: bytes.len(),
+        Ok(ReadModel {
+            onnx,
+            proto,
+            meta: Meta {
+                spec,
+                info,
+                size_bytes: bytes.len(),
+                conversion,
+            },
         })
-    }
-
-    /// tract's part of loading: the decluttered model with a symbolic batch `N`, and the plan
-    /// optimized for a batch of one.
-    fn plans(
-        onnx: &tract_onnx::Onnx,
-        proto: &tract_onnx::pb::ModelProto,
-        spec: &FeatureSpec,
-    ) -> Result<(TypedModel, Arc<TypedRunnableModel>)> {
-        let model = onnx.model_for_proto_model(proto).map_err(Error::model)?;
-        let n = model.symbols.sym("N");
-        let typed = model
-            .with_input_fact(
-                0,
-                f32::fact(tract_onnx::tract_core::dims!(n.clone(), WINDOW, N_FEATURES)).into(),
-            )
-            .and_then(|m| {
-                m.with_input_fact(
-                    1,
-                    i64::fact(tract_onnx::tract_core::dims!(n.clone(), WINDOW)).into(),
-                )
-            })
-            .and_then(|m| {
-                if spec.context.is_some() {
-                    m.with_input_fact(
-                        2,
-                        f32::fact(tract_onnx::tract_core::dims!(n.clone(), WINDOW, N_CONTEXT))
-                            .into(),
-                    )
-                } else {
-                    Ok(m)
-                }
-            })
-            .and_then(|m| m.into_typed())
-            .and_then(|m| m.into_decluttered())
-            .map_err(Error::model)?;
-        let one = std::collections::HashMap::from([(n, TDim::from(1))]);
-        let single = typed
-            .set_symbols(&one)
-            .and_then(|m| m.into_optimized())
-            .and_then(|m| m.into_runnable())
-            .map_err(Error::model)?;
-        Ok((typed, single))
     }
 
     pub fn spec(&self) -> &FeatureSpec {
@@ -394,6 +455,13 @@ impl Predictor {
     #[doc(hidden)]
     pub fn batch_runnable(&self) -> Result<Arc<TypedRunnableModel>> {
         self.batch_plan()
+    }
+
+    /// Builds the any-batch plan now instead of on the first call with more than one window
+    /// (the demo's first render runs one, for the influence strip), so a page can give the
+    /// optimization a task of its own. Its error is the one that first call would return.
+    pub fn prepare_batch(&self) -> Result<()> {
+        self.batch_plan().map(drop)
     }
 
     /// The any-batch-size plan, optimized on first use and shared by clones.

@@ -71,7 +71,8 @@ test('corrupt and foreign model files are refused with their reason; the page ke
   }
   // A valid model file loads (here the shipped model from disk) and predictions use it.
   await page.locator('#model-file').setInputFiles({ name: 'nextevent.onnx', mimeType: 'application/octet-stream', buffer: shipped });
-  const ok = page.locator('#model-status[data-ok="true"]');
+  // The status of the reset above is cleared when the file is picked; wait for this file's.
+  const ok = page.locator('#model-status[data-ok="true"]', { hasText: 'nextevent.onnx' });
   await ok.waitFor();
   assert.match(await ok.innerText(), /^Loaded nextevent\.onnx: nextevent CNN\+BiGRU .*Predictions now use it\.$/);
   await stillPredictsLikeNative(page, 'reloaded model');

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::{now_ms, State};
+use super::{load_in_tasks, now_ms, State};
 use crate::browser::outcome::{check_model_file_size, ModelStatus};
 use crate::core::predict::Predictor;
 
@@ -67,16 +67,19 @@ fn ModelFile(state: State) -> impl IntoView {
         let Some(file) = input.files().and_then(|f| f.get(0)) else {
             return;
         };
+        // The last file's status goes at once: the load below takes a few tasks, and a stale
+        // "Loaded …" must not read as this file's.
+        state.model_status.set(None);
         leptos::task::spawn_local(async move {
             let name = file.name();
             let current = state.model.get_untracked();
             match read_model_file(&file).await {
                 Ok(bytes) => {
-                    let t0 = now_ms();
-                    match Predictor::from_onnx_bytes(&bytes) {
-                        Ok(p) => {
+                    // In steps (a visitor's click must not wait for the whole load).
+                    match load_in_tasks(&bytes).await {
+                        Ok((p, ms)) => {
                             let status = ModelStatus::loaded(&name, &p);
-                            state.use_model(p, now_ms() - t0, status);
+                            state.use_model(p, ms, status);
                         }
                         Err(e) => state.model_status.set(Some(ModelStatus::refused(
                             &name,
