@@ -222,3 +222,33 @@ test("the model's code is compiled in a warm-up worker first; without one the de
     await bare.close();
   }
 });
+
+test("the page's model load runs in separate tasks: reading, decluttering, optimizing, the batch plan, the first render", async () => {
+  // Each step of `load_in_tasks` (src/browser/page/mod.rs) marks its end, then yields with a
+  // zero setTimeout. The init script numbers the timer callbacks, so each mark carries the
+  // number of the timer task it ran in (its promise continuations run in that task's
+  // microtasks): steps in one task share a number.
+  const page = await ctx.browser.newPage();
+  await page.addInitScript(() => {
+    let task = 0;
+    const setTimeoutOrig = window.setTimeout;
+    window.setTimeout = function (cb, ms, ...args) {
+      return setTimeoutOrig.call(window, () => { task += 1; cb(...args); }, ms);
+    };
+    const markOrig = Performance.prototype.mark;
+    window.__markTasks = {};
+    Performance.prototype.mark = function (name, ...rest) {
+      if (String(name).startsWith('nextevent:')) window.__markTasks[name] = task;
+      return markOrig.call(this, name, ...rest);
+    };
+  });
+  await page.goto(ctx.server.url);
+  await probabilities(page);
+  const steps = ['nextevent:warmed', 'nextevent:model-read', 'nextevent:model-decluttered', 'nextevent:model-optimized', 'nextevent:batch-plan', 'nextevent:first-prediction'];
+  const tasks = await page.evaluate((names) => names.map((n) => window.__markTasks[n]), steps);
+  assert.ok(tasks.every((t) => Number.isInteger(t)), `every step marked: ${JSON.stringify(tasks)}`);
+  for (let i = 1; i < steps.length; i++) {
+    assert.ok(tasks[i] > tasks[i - 1], `${steps[i]} runs in a later task than ${steps[i - 1]}: ${JSON.stringify(tasks)}`);
+  }
+  await page.close();
+});

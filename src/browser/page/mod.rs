@@ -86,19 +86,24 @@ async fn next_task() {
 /// loading steps' own, without the waits between them or the batch plan: what the page
 /// shows as "loaded in N ms", comparable with a load in one piece.
 async fn load_in_tasks(bytes: &[u8]) -> Result<(Predictor, f64), crate::core::error::Error> {
+    // The marks let the e2e test check that the steps stay in separate tasks.
     let t = now_ms();
     let read = Predictor::read(bytes)?;
     let mut ms = now_ms() - t;
+    mark("nextevent:model-read");
     next_task().await;
     let t = now_ms();
     let typed = read.declutter()?;
     ms += now_ms() - t;
+    mark("nextevent:model-decluttered");
     next_task().await;
     let t = now_ms();
     let p = typed.optimize()?;
     ms += now_ms() - t;
+    mark("nextevent:model-optimized");
     next_task().await;
     p.prepare_batch()?;
+    mark("nextevent:batch-plan");
     Ok((p, ms))
 }
 

@@ -3,9 +3,9 @@
 
 use leptos::prelude::*;
 
-use super::{load_in_tasks, now_ms, State};
+use super::{load_in_tasks, State};
 use crate::browser::outcome::{check_model_file_size, ModelStatus};
-use crate::core::predict::Predictor;
+use crate::core::predict::EMBEDDED_MODEL;
 
 #[component]
 pub fn ModelPanel(state: State) -> impl IntoView {
@@ -97,11 +97,13 @@ fn ModelFile(state: State) -> impl IntoView {
         input.set_value("");
     };
     let use_shipped = move |_| {
-        let t0 = now_ms();
-        if let Ok(p) = Predictor::embedded() {
-            let status = ModelStatus::loaded("the shipped model", &p);
-            state.use_model(p, now_ms() - t0, status);
-        }
+        state.model_status.set(None);
+        leptos::task::spawn_local(async move {
+            if let Ok((p, ms)) = load_in_tasks(EMBEDDED_MODEL).await {
+                let status = ModelStatus::loaded("the shipped model", &p);
+                state.use_model(p, ms, status);
+            }
+        });
     };
     view! {
         <div class="model-file">
